@@ -1,0 +1,250 @@
+/*
+ * record.c: encoders and decoders for the stored records (see record.h for the format).
+ *
+ * Both directions go through a cursor that turns any overrun into a sticky `bad` flag,
+ * so a codec reads as a plain list of fields and checks once at the end.
+ */
+#include "storage/record.h"
+
+#include <string.h>
+
+enum { V_INFLUENCER = 1, V_CAMPAIGN = 1, V_LINK = 1, V_CLICK = 1 };
+
+void rec_put_u8(rec_writer *w, uint8_t v)
+{
+    rec_put_bytes(w, &v, 1);
+}
+
+void rec_put_u32(rec_writer *w, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    rec_put_bytes(w, b, 4);
+}
+
+void rec_put_u64(rec_writer *w, uint64_t v)
+{
+    rec_put_u32(w, (uint32_t)(v >> 32));
+    rec_put_u32(w, (uint32_t)v);
+}
+
+void rec_put_bytes(rec_writer *w, const void *b, size_t n)
+{
+    if (w->bad || n > w->cap - w->len) {
+        w->bad = true;
+        return;
+    }
+    memcpy(w->p + w->len, b, n);
+    w->len += n;
+}
+
+void rec_put_str(rec_writer *w, const char *s, size_t cap)
+{
+    size_t n = strnlen(s, cap);
+    if (n >= cap || n > 0xffff) {
+        w->bad = true;
+        return;
+    }
+    uint8_t b[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+    rec_put_bytes(w, b, 2);
+    rec_put_bytes(w, s, n);
+}
+
+void rec_get_bytes(rec_reader *r, void *b, size_t n)
+{
+    if (r->bad || n > r->len - r->off) {
+        r->bad = true;
+        memset(b, 0, n);
+        return;
+    }
+    memcpy(b, r->p + r->off, n);
+    r->off += n;
+}
+
+uint8_t rec_get_u8(rec_reader *r)
+{
+    uint8_t v;
+    rec_get_bytes(r, &v, 1);
+    return v;
+}
+
+uint32_t rec_get_u32(rec_reader *r)
+{
+    uint8_t b[4];
+    rec_get_bytes(r, b, 4);
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+uint64_t rec_get_u64(rec_reader *r)
+{
+    uint64_t hi = rec_get_u32(r);
+    return hi << 32 | rec_get_u32(r);
+}
+
+void rec_get_str(rec_reader *r, char *s, size_t cap)
+{
+    uint8_t b[2];
+    rec_get_bytes(r, b, 2);
+    size_t n = (size_t)b[0] << 8 | b[1];
+    if (r->bad || n >= cap || n > r->len - r->off || memchr(r->p + r->off, 0, n)) {
+        r->bad = true;
+        s[0] = '\0';
+        return;
+    }
+    memcpy(s, r->p + r->off, n);
+    s[n] = '\0';
+    r->off += n;
+}
+
+/* A decoder accepts exactly its own version and exactly the bytes it reads. */
+static int finish(const rec_reader *r)
+{
+    return r->bad || r->off != r->len ? -1 : 0;
+}
+
+static size_t done(const rec_writer *w)
+{
+    return w->bad ? 0 : w->len;
+}
+
+size_t rec_influencer_encode(const rec_influencer *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_INFLUENCER);
+    rec_put_str(&w, r->id, sizeof(r->id));
+    rec_put_str(&w, r->name, sizeof(r->name));
+    rec_put_str(&w, r->platform, sizeof(r->platform));
+    rec_put_str(&w, r->handle, sizeof(r->handle));
+    rec_put_u64(&w, r->followers);
+    rec_put_u64(&w, (uint64_t)r->created_ms);
+    return done(&w);
+}
+
+int rec_influencer_decode(const uint8_t *in, size_t len, rec_influencer *r)
+{
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_INFLUENCER)
+        return -1;
+    rec_get_str(&rd, r->id, sizeof(r->id));
+    rec_get_str(&rd, r->name, sizeof(r->name));
+    rec_get_str(&rd, r->platform, sizeof(r->platform));
+    rec_get_str(&rd, r->handle, sizeof(r->handle));
+    r->followers = rec_get_u64(&rd);
+    r->created_ms = (int64_t)rec_get_u64(&rd);
+    return finish(&rd);
+}
+
+size_t rec_campaign_encode(const rec_campaign *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_CAMPAIGN);
+    rec_put_str(&w, r->id, sizeof(r->id));
+    rec_put_str(&w, r->name, sizeof(r->name));
+    rec_put_str(&w, r->start, sizeof(r->start));
+    rec_put_str(&w, r->end, sizeof(r->end));
+    rec_put_u64(&w, (uint64_t)r->created_ms);
+    return done(&w);
+}
+
+int rec_campaign_decode(const uint8_t *in, size_t len, rec_campaign *r)
+{
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_CAMPAIGN)
+        return -1;
+    rec_get_str(&rd, r->id, sizeof(r->id));
+    rec_get_str(&rd, r->name, sizeof(r->name));
+    rec_get_str(&rd, r->start, sizeof(r->start));
+    rec_get_str(&rd, r->end, sizeof(r->end));
+    r->created_ms = (int64_t)rec_get_u64(&rd);
+    return finish(&rd);
+}
+
+size_t rec_link_encode(const rec_link *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_LINK);
+    rec_put_str(&w, r->slug, sizeof(r->slug));
+    rec_put_str(&w, r->dest, sizeof(r->dest));
+    rec_put_str(&w, r->influencer, sizeof(r->influencer));
+    rec_put_str(&w, r->campaign, sizeof(r->campaign));
+    rec_put_str(&w, r->utm_source, sizeof(r->utm_source));
+    rec_put_str(&w, r->utm_medium, sizeof(r->utm_medium));
+    rec_put_str(&w, r->utm_campaign, sizeof(r->utm_campaign));
+    rec_put_str(&w, r->utm_content, sizeof(r->utm_content));
+    rec_put_str(&w, r->utm_term, sizeof(r->utm_term));
+    rec_put_u64(&w, (uint64_t)r->created_ms);
+    return done(&w);
+}
+
+int rec_link_decode(const uint8_t *in, size_t len, rec_link *r)
+{
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_LINK)
+        return -1;
+    rec_get_str(&rd, r->slug, sizeof(r->slug));
+    rec_get_str(&rd, r->dest, sizeof(r->dest));
+    rec_get_str(&rd, r->influencer, sizeof(r->influencer));
+    rec_get_str(&rd, r->campaign, sizeof(r->campaign));
+    rec_get_str(&rd, r->utm_source, sizeof(r->utm_source));
+    rec_get_str(&rd, r->utm_medium, sizeof(r->utm_medium));
+    rec_get_str(&rd, r->utm_campaign, sizeof(r->utm_campaign));
+    rec_get_str(&rd, r->utm_content, sizeof(r->utm_content));
+    rec_get_str(&rd, r->utm_term, sizeof(r->utm_term));
+    r->created_ms = (int64_t)rec_get_u64(&rd);
+    return finish(&rd);
+}
+
+size_t rec_click_encode(const rec_click *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_CLICK);
+    rec_put_u64(&w, (uint64_t)r->ts_ms);
+    rec_put_str(&w, r->link, sizeof(r->link));
+    rec_put_bytes(&w, r->visitor, sizeof(r->visitor));
+    rec_put_u8(&w, r->ip_family);
+    if (r->ip_family == 4)
+        rec_put_bytes(&w, r->ip, 4);
+    else if (r->ip_family == 6)
+        rec_put_bytes(&w, r->ip, 16);
+    else if (r->ip_family != 0)
+        w.bad = true;
+    rec_put_u8(&w, r->device);
+    rec_put_u8(&w, r->flags);
+    rec_put_str(&w, r->referrer, sizeof(r->referrer));
+    rec_put_str(&w, r->lang, sizeof(r->lang));
+    return done(&w);
+}
+
+int rec_click_decode(const uint8_t *key, size_t keylen, const uint8_t *in, size_t len,
+                     rec_click *r)
+{
+    if (keylen != sizeof(r->id))
+        return -1;
+    memcpy(r->id, key, sizeof(r->id));
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_CLICK)
+        return -1;
+    r->ts_ms = (int64_t)rec_get_u64(&rd);
+    rec_get_str(&rd, r->link, sizeof(r->link));
+    rec_get_bytes(&rd, r->visitor, sizeof(r->visitor));
+    r->ip_family = rec_get_u8(&rd);
+    memset(r->ip, 0, sizeof(r->ip));
+    if (r->ip_family == 4)
+        rec_get_bytes(&rd, r->ip, 4);
+    else if (r->ip_family == 6)
+        rec_get_bytes(&rd, r->ip, 16);
+    else if (r->ip_family != 0)
+        return -1;
+    r->device = rec_get_u8(&rd);
+    r->flags = rec_get_u8(&rd);
+    rec_get_str(&rd, r->referrer, sizeof(r->referrer));
+    rec_get_str(&rd, r->lang, sizeof(r->lang));
+    if (r->device > REC_DEVICE_BOT)
+        return -1;
+    return finish(&rd);
+}
+
+const char *rec_device_name(uint8_t device)
+{
+    static const char *names[] = {"", "desktop", "mobile", "tablet", "bot"};
+    return device <= REC_DEVICE_BOT ? names[device] : "";
+}

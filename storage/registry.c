@@ -1,0 +1,230 @@
+/*
+ * registry.c: typed records over the store (see registry.h).
+ *
+ * Secondary indexes are written in the same transaction as the record they index, so
+ * they can never disagree with it after a crash.
+ */
+#include "storage/registry.h"
+
+#include <string.h>
+#include <xxhash.h>
+
+#include "storage/id.h"
+
+static int put_encoded(store_txn *t, store_db db, const char *key, const uint8_t *buf,
+                       size_t n, unsigned flags)
+{
+    if (n == 0)
+        return STORE_CORRUPT; /* a field longer than its record allows */
+    return store_put(t, db, key, strlen(key), buf, n, flags);
+}
+
+int reg_put_influencer(store_txn *t, const rec_influencer *r)
+{
+    uint8_t buf[REC_MAX_BYTES];
+    size_t n = rec_influencer_encode(r, buf, sizeof(buf));
+    return put_encoded(t, STORE_DB_INFLUENCERS, r->id, buf, n, STORE_NOOVERWRITE);
+}
+
+int reg_get_influencer(store_txn *t, const char *id, rec_influencer *r)
+{
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_INFLUENCERS, id, strlen(id), &v);
+    if (rc)
+        return rc;
+    return rec_influencer_decode(v.data, v.len, r) ? STORE_CORRUPT : STORE_OK;
+}
+
+int reg_put_campaign(store_txn *t, const rec_campaign *r)
+{
+    uint8_t buf[REC_MAX_BYTES];
+    size_t n = rec_campaign_encode(r, buf, sizeof(buf));
+    return put_encoded(t, STORE_DB_CAMPAIGNS, r->id, buf, n, STORE_NOOVERWRITE);
+}
+
+int reg_get_campaign(store_txn *t, const char *id, rec_campaign *r)
+{
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_CAMPAIGNS, id, strlen(id), &v);
+    if (rc)
+        return rc;
+    return rec_campaign_decode(v.data, v.len, r) ? STORE_CORRUPT : STORE_OK;
+}
+
+int reg_put_link(store_txn *t, const rec_link *r)
+{
+    uint8_t buf[REC_MAX_BYTES];
+    size_t n = rec_link_encode(r, buf, sizeof(buf));
+    return put_encoded(t, STORE_DB_LINKS, r->slug, buf, n, STORE_NOOVERWRITE);
+}
+
+int reg_get_link(store_txn *t, const char *slug, rec_link *r)
+{
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_LINKS, slug, strlen(slug), &v);
+    if (rc)
+        return rc;
+    return rec_link_decode(v.data, v.len, r) ? STORE_CORRUPT : STORE_OK;
+}
+
+/* One iterator for every registry: decode each value with `decode` into `rec`. */
+typedef struct {
+    int (*decode)(const uint8_t *, size_t, void *);
+    int (*fn)(const void *, void *);
+    void *rec;
+    void *ctx;
+} each_ctx;
+
+static int each_one(const store_val *k, const store_val *v, void *arg)
+{
+    (void)k;
+    each_ctx *e = arg;
+    if (e->decode(v->data, v->len, e->rec))
+        return STORE_CORRUPT;
+    return e->fn(e->rec, e->ctx);
+}
+
+static int dec_influencer(const uint8_t *p, size_t n, void *r)
+{
+    return rec_influencer_decode(p, n, r);
+}
+static int dec_campaign(const uint8_t *p, size_t n, void *r)
+{
+    return rec_campaign_decode(p, n, r);
+}
+static int dec_link(const uint8_t *p, size_t n, void *r)
+{
+    return rec_link_decode(p, n, r);
+}
+
+int reg_each_influencer(store_txn *t, int (*fn)(const rec_influencer *, void *), void *ctx)
+{
+    rec_influencer r;
+    each_ctx e = {dec_influencer, (int (*)(const void *, void *))fn, &r, ctx};
+    return store_each(t, STORE_DB_INFLUENCERS, NULL, 0, each_one, &e);
+}
+
+int reg_each_campaign(store_txn *t, int (*fn)(const rec_campaign *, void *), void *ctx)
+{
+    rec_campaign r;
+    each_ctx e = {dec_campaign, (int (*)(const void *, void *))fn, &r, ctx};
+    return store_each(t, STORE_DB_CAMPAIGNS, NULL, 0, each_one, &e);
+}
+
+int reg_each_link(store_txn *t, int (*fn)(const rec_link *, void *), void *ctx)
+{
+    rec_link r;
+    each_ctx e = {dec_link, (int (*)(const void *, void *))fn, &r, ctx};
+    return store_each(t, STORE_DB_LINKS, NULL, 0, each_one, &e);
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+    be32(p, (uint32_t)(v >> 32));
+    be32(p + 4, (uint32_t)v);
+}
+
+int reg_put_click(store_txn *t, rec_click *c)
+{
+    int rc;
+    if (!(c->flags & REC_CLICK_BOT)) {
+        /* Unique: the (day, link, visitor) key is new. xxh3 keeps the key short; a
+         * collision would need two slugs of one visitor on one day to share 64 bits. */
+        uint8_t uk[4 + 8 + 16];
+        be32(uk, (uint32_t)(c->ts_ms / 86400000));
+        be64(uk + 4, XXH3_64bits(c->link, strlen(c->link)));
+        memcpy(uk + 12, c->visitor, 16);
+        rc = store_put(t, STORE_DB_UNIQUE, uk, sizeof(uk), "", 0, STORE_NOOVERWRITE);
+        if (rc == STORE_OK)
+            c->flags |= REC_CLICK_UNIQUE;
+        else if (rc != STORE_EXISTS)
+            return rc;
+        uint8_t vk[16 + 8 + 16];
+        memcpy(vk, c->visitor, 16);
+        be64(vk + 16, (uint64_t)c->ts_ms);
+        memcpy(vk + 24, c->id, 16);
+        if ((rc = store_put(t, STORE_DB_VISITS, vk, sizeof(vk), "", 0, 0)))
+            return rc;
+    }
+    uint8_t buf[REC_MAX_BYTES];
+    size_t n = rec_click_encode(c, buf, sizeof(buf));
+    if (n == 0)
+        return STORE_CORRUPT;
+    return store_put(t, STORE_DB_CLICKS, c->id, 16, buf, n, STORE_APPEND | STORE_NOOVERWRITE);
+}
+
+int reg_get_click(store_txn *t, const uint8_t id[16], rec_click *c)
+{
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_CLICKS, id, 16, &v);
+    if (rc)
+        return rc;
+    return rec_click_decode(id, 16, v.data, v.len, c) ? STORE_CORRUPT : STORE_OK;
+}
+
+typedef struct {
+    int (*fn)(const rec_click *, void *);
+    void *ctx;
+    store_txn *t;
+    const uint8_t *visitor; /* visits only */
+    int64_t to_ms;
+} click_ctx;
+
+static int click_one(const store_val *k, const store_val *v, void *arg)
+{
+    click_ctx *e = arg;
+    rec_click c;
+    if (rec_click_decode(k->data, k->len, v->data, v->len, &c))
+        return STORE_CORRUPT;
+    return e->fn(&c, e->ctx);
+}
+
+int reg_each_click(store_txn *t, int64_t since_ms, int (*fn)(const rec_click *, void *),
+                   void *ctx)
+{
+    uint8_t from[16] = {0};
+    if (since_ms > 0)
+        be64(from, (uint64_t)since_ms << 16); /* the id's 48-bit time prefix */
+    click_ctx e = {fn, ctx, t, NULL, 0};
+    return store_each(t, STORE_DB_CLICKS, from, sizeof(from), click_one, &e);
+}
+
+enum { VISIT_END = 1 }; /* stops the scan without an error */
+
+static int visit_one(const store_val *k, const store_val *v, void *arg)
+{
+    (void)v;
+    click_ctx *e = arg;
+    const uint8_t *p = k->data;
+    if (k->len != 40 || memcmp(p, e->visitor, 16) != 0)
+        return VISIT_END;
+    uint64_t ts = 0;
+    for (int i = 16; i < 24; i++)
+        ts = ts << 8 | p[i];
+    if ((int64_t)ts > e->to_ms)
+        return VISIT_END;
+    rec_click c;
+    int rc = reg_get_click(e->t, p + 24, &c);
+    if (rc == STORE_NOTFOUND)
+        return 0;
+    return rc ? rc : e->fn(&c, e->ctx);
+}
+
+int reg_each_visit(store_txn *t, const uint8_t visitor[16], int64_t from_ms, int64_t to_ms,
+                   int (*fn)(const rec_click *, void *), void *ctx)
+{
+    uint8_t from[24];
+    memcpy(from, visitor, 16);
+    be64(from + 16, (uint64_t)(from_ms < 0 ? 0 : from_ms));
+    click_ctx e = {fn, ctx, t, visitor, to_ms};
+    int rc = store_each(t, STORE_DB_VISITS, from, sizeof(from), visit_one, &e);
+    return rc == VISIT_END ? STORE_OK : rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * registry.h: typed access to the stored records: influencers, campaigns, links and
+ * clicks, on top of store.h and record.h.
+ *
+ * Every function works inside a transaction the caller opened (store_read_begin or
+ * store_update) and copies records into caller-owned structs.
+ */
+#ifndef JEJAK_REGISTRY_H
+#define JEJAK_REGISTRY_H
+
+#include "storage/record.h"
+#include "storage/store.h"
+
+/* Puts fail with STORE_EXISTS when the id is taken; nothing is overwritten. */
+int reg_put_influencer(store_txn *t, const rec_influencer *r);
+int reg_get_influencer(store_txn *t, const char *id, rec_influencer *r);
+int reg_put_campaign(store_txn *t, const rec_campaign *r);
+int reg_get_campaign(store_txn *t, const char *id, rec_campaign *r);
+int reg_put_link(store_txn *t, const rec_link *r);
+int reg_get_link(store_txn *t, const char *slug, rec_link *r);
+
+/* Iteration in key order; fn returns non-zero to stop (that value is returned). */
+int reg_each_influencer(store_txn *t, int (*fn)(const rec_influencer *, void *), void *ctx);
+int reg_each_campaign(store_txn *t, int (*fn)(const rec_campaign *, void *), void *ctx);
+int reg_each_link(store_txn *t, int (*fn)(const rec_link *, void *), void *ctx);
+
+/* Stores a click with its indexes. For a non-bot click, sets REC_CLICK_UNIQUE in c->flags
+ * when it is the visitor's first click on that link in that UTC day. */
+int reg_put_click(store_txn *t, rec_click *c);
+int reg_get_click(store_txn *t, const uint8_t id[16], rec_click *c);
+/* Clicks with ts >= since_ms, in time order. */
+int reg_each_click(store_txn *t, int64_t since_ms, int (*fn)(const rec_click *, void *),
+                   void *ctx);
+/* A visitor's non-bot clicks with from_ms <= ts <= to_ms, in time order. */
+int reg_each_visit(store_txn *t, const uint8_t visitor[16], int64_t from_ms, int64_t to_ms,
+                   int (*fn)(const rec_click *, void *), void *ctx);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * text.h: the text codecs every layer shares: a bounded string builder, JSON and CSV
+ * escaping, identifier rules, and UTC time in both directions.
+ *
+ * Nothing here allocates except text_buf, whose memory the caller owns (text_buf_free).
+ * Every text_buf has a hard cap set when it is created, so hostile input can never
+ * grow memory without bound (the curl dynbuf rule).
+ */
+#ifndef JEJAK_TEXT_H
+#define JEJAK_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *ptr;   /* NUL-terminated while ok */
+    size_t len;  /* bytes used, excluding the NUL */
+    size_t size; /* bytes allocated */
+    size_t cap;  /* hard limit on len */
+    bool failed; /* set once an append did not fit or malloc failed; later appends no-op */
+} text_buf;
+
+void text_buf_init(text_buf *b, size_t cap);
+void text_buf_free(text_buf *b);
+void text_buf_reset(text_buf *b);
+bool text_append(text_buf *b, const char *s, size_t n);
+bool text_puts(text_buf *b, const char *s);
+bool text_printf(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included. */
+bool text_json_str(text_buf *b, const char *s);
+/* Appends s as a CSV field (RFC 4180: quoted when it holds a comma, quote or newline). */
+bool text_csv_field(text_buf *b, const char *s);
+
+/* Identifiers of influencers, campaigns, shops and link slugs: 1-64 bytes of
+ * [A-Za-z0-9_-], not starting with '-' or '_'. */
+enum { TEXT_ID_MAX = 64 };
+bool text_valid_id(const char *s);
+
+/* Current UTC time in milliseconds. */
+int64_t text_now_ms(void);
+/* Formats UTC ms as "2026-11-20T10:00:00.123Z". out needs 25 bytes. */
+void text_format_time(int64_t ms, char *out, size_t outlen);
+/* Parses "2026-11-20", "2026-11-20T10:00:00Z", "...T10:00:00.123Z", "...+07:00" offsets,
+ * or a bare integer of UTC milliseconds. 0 on success, -1 if malformed. */
+int text_parse_time(const char *s, int64_t *ms);
+/* Parses exactly "YYYY-MM-DD" (a valid calendar date). */
+bool text_valid_date(const char *s);
+/* Days since 1970-01-01 for a proleptic Gregorian civil date, and back. */
+int64_t text_days_from_civil(int64_t y, unsigned m, unsigned d);
+void text_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * writer.c: group commit (see writer.h).
+ *
+ * State: a FIFO of jobs under `lock`; the writer thread sleeps on `wake` while it is empty.
+ * A batch is capped (MAX_BATCH) so one commit never holds answers back for long.
+ */
+#include "storage/writer.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum { MAX_BATCH = 4096 };
+
+struct writer {
+    store *s;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    writer_job *head, *tail;
+    bool stopping;
+    writer_stats stats;
+};
+
+static int apply_batch(store_txn *t, void *ctx)
+{
+    for (writer_job *j = ctx; j; j = j->next) {
+        j->rc = j->apply(t, j);
+        if (j->rc == STORE_FULL)
+            return STORE_FULL;
+    }
+    return STORE_OK;
+}
+
+static void *run(void *arg)
+{
+    writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->wake, &w->lock);
+        if (!w->head) {
+            pthread_mutex_unlock(&w->lock);
+            break;
+        }
+        writer_job *batch = w->head, *last = batch;
+        unsigned n = 1;
+        while (last->next && n < MAX_BATCH) {
+            last = last->next;
+            n++;
+        }
+        w->head = last->next;
+        if (!w->head)
+            w->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&w->lock);
+
+        int rc = store_update(w->s, apply_batch, batch);
+        if (rc != STORE_OK)
+            fprintf(stderr, "jejak: writer: a commit of %u records failed: %s\n", n,
+                    store_strerror(rc));
+        pthread_mutex_lock(&w->lock);
+        w->stats.commits++;
+        w->stats.jobs += n;
+        w->stats.failed_commits += rc != STORE_OK;
+        pthread_mutex_unlock(&w->lock);
+        for (writer_job *j = batch, *next; j; j = next) {
+            next = j->next; /* done() may free or reuse the job */
+            j->done(j, rc != STORE_OK ? rc : j->rc);
+        }
+    }
+    return NULL;
+}
+
+int writer_start(writer **out, store *s)
+{
+    writer *w = calloc(1, sizeof(*w));
+    if (!w)
+        return STORE_ERROR;
+    w->s = s;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (pthread_create(&w->thread, NULL, run, w)) {
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return STORE_ERROR;
+    }
+    *out = w;
+    return STORE_OK;
+}
+
+void writer_submit(writer *w, writer_job *job)
+{
+    job->next = NULL;
+    job->rc = STORE_OK;
+    pthread_mutex_lock(&w->lock);
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void writer_stop(writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+void writer_get_stats(writer *w, writer_stats *out)
+{
+    pthread_mutex_lock(&w->lock);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->lock);
+}

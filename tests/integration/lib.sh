@@ -1,0 +1,51 @@
+# lib.sh: helpers for the integration tests: a fresh data folder, the real daemon on a
+# free loopback port, and assertions that say what they expected.
+# Usage: source it with the jejak binary as $1.
+set -euo pipefail
+JEJAK=${1:?usage: $0 path/to/jejak}
+JEJAK=$(cd "$(dirname "$JEJAK")" && pwd)/$(basename "$JEJAK")
+WORK=$(mktemp -d /tmp/jejak-test.XXXXXX)
+export JEJAK_DATA=$WORK/data
+DAEMON_PID=""
+PORT=""
+BASE=""
+
+cleanup() {
+  if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+    kill -TERM "$DAEMON_PID" 2>/dev/null || true
+    wait "$DAEMON_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; [ -f "$WORK/daemon.log" ] && sed 's/^/  daemon: /' "$WORK/daemon.log" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+jejak() { "$JEJAK" "$@"; }
+
+# start_daemon [serve options...]: starts `jejak serve` on port 0 and reads the real port.
+start_daemon() {
+  : > "$WORK/daemon.log"
+  "$JEJAK" serve --listen 127.0.0.1:0 "$@" > "$WORK/daemon.log" 2>&1 &
+  DAEMON_PID=$!
+  for _ in $(seq 1 200); do
+    PORT=$(sed -n 's|^jejak: listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/daemon.log")
+    [ -n "$PORT" ] && break
+    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited at start"
+    sleep 0.05
+  done
+  [ -n "$PORT" ] || fail "daemon did not start"
+  BASE=http://127.0.0.1:$PORT
+}
+
+stop_daemon() {
+  kill -TERM "$DAEMON_PID"
+  wait "$DAEMON_PID" || fail "daemon exited non-zero on SIGTERM"
+  DAEMON_PID=""
+}
+
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+expect_match() { [[ "$1" =~ $2 ]] || fail "$3: '$1' does not match /$2/"; }
+
+# A real browser's User-Agent: curl's own is (rightly) classified as a bot.
+BROWSER='Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36'

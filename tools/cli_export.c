@@ -1,0 +1,139 @@
+/*
+ * cli_export.c: `jejak clicks export`: every stored click, one row each, in time order,
+ * as JSON lines or CSV. Runs beside a live daemon: it reads one consistent snapshot.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "storage/id.h"
+#include "storage/registry.h"
+#include "storage/text.h"
+#include "tools/cli.h"
+#include "tracker/ip.h"
+
+typedef struct {
+    store_txn *t;
+    bool csv;
+    rec_link link; /* the last link looked up: clicks of one link come in runs */
+    bool have_link;
+    text_buf out;
+} export_ctx;
+
+static const char *const columns[] = {"click_id", "ts",   "link",     "influencer",
+                                      "campaign", "visitor", "ip",    "device",
+                                      "referrer", "lang", "bot",      "unique"};
+
+static int export_one(const rec_click *c, void *arg)
+{
+    export_ctx *e = arg;
+    if (!e->have_link || strcmp(e->link.slug, c->link) != 0) {
+        e->have_link = reg_get_link(e->t, c->link, &e->link) == STORE_OK;
+        if (!e->have_link) {
+            memset(&e->link, 0, sizeof(e->link));
+            snprintf(e->link.slug, sizeof(e->link.slug), "%s", c->link);
+        }
+    }
+    char id[ID_CLICK_TEXT + 1], visitor[ID_VISITOR_TEXT + 1], ts[24], ip[IP_TEXT_MAX];
+    id_click_format(c->id, id);
+    id_visitor_format(c->visitor, visitor);
+    snprintf(ts, sizeof(ts), "%lld", (long long)c->ts_ms);
+    ip_addr a = {.family = c->ip_family};
+    memcpy(a.addr, c->ip, sizeof(a.addr));
+    if (ip_format(&a, ip, sizeof(ip)))
+        ip[0] = '\0';
+    const char *vals[] = {id,
+                          ts,
+                          c->link,
+                          e->link.influencer,
+                          e->link.campaign,
+                          visitor,
+                          ip,
+                          rec_device_name(c->device),
+                          c->referrer,
+                          c->lang,
+                          (c->flags & REC_CLICK_BOT) ? "true" : "false",
+                          (c->flags & REC_CLICK_UNIQUE) ? "true" : "false"};
+    text_buf *b = &e->out;
+    text_buf_reset(b);
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        if (e->csv) {
+            if (i)
+                text_puts(b, ",");
+            text_csv_field(b, vals[i]);
+            continue;
+        }
+        text_puts(b, i ? "," : "{");
+        text_json_str(b, columns[i]);
+        text_puts(b, ":");
+        if (i == 1 || i >= 10)
+            text_puts(b, vals[i]); /* numbers and booleans */
+        else if (i == 6 && !vals[i][0])
+            text_puts(b, "null");
+        else
+            text_json_str(b, vals[i]);
+    }
+    text_puts(b, e->csv ? "\n" : "}\n");
+    if (b->failed || fwrite(b->ptr, 1, b->len, stdout) != b->len)
+        return STORE_ERROR;
+    return 0;
+}
+
+static int export_all(store_txn *t, int64_t since, bool csv)
+{
+    export_ctx e = {.t = t, .csv = csv};
+    text_buf_init(&e.out, 1 << 16);
+    if (csv) {
+        for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
+            printf("%s%s", i ? "," : "", columns[i]);
+        printf("\n");
+    }
+    int rc = reg_each_click(t, since, export_one, &e);
+    text_buf_free(&e.out);
+    return rc;
+}
+
+int cmd_clicks(int argc, char **argv)
+{
+    enum { OPT_DATA = 1000, OPT_SINCE, OPT_FORMAT };
+    static const struct option options[] = {{"data", required_argument, NULL, OPT_DATA},
+                                            {"since", required_argument, NULL, OPT_SINCE},
+                                            {"format", required_argument, NULL, OPT_FORMAT},
+                                            {NULL, 0, NULL, 0}};
+    if (argc < 2 || strcmp(argv[1], "export"))
+        return cli_error("usage: jejak clicks export [--since TIME] [--format jsonl|csv]"),
+               CLI_USAGE;
+    const char *data = NULL, *format = "jsonl";
+    int64_t since = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc - 1, argv + 1, "", options, NULL)) != -1) {
+        if (c == OPT_DATA)
+            data = optarg;
+        else if (c == OPT_FORMAT)
+            format = optarg;
+        else if (c == OPT_SINCE) {
+            if (text_parse_time(optarg, &since))
+                return cli_error("--since must be a date (2026-11-20), a UTC time "
+                                 "(2026-11-20T10:00:00Z) or milliseconds, not '%s'", optarg);
+        } else
+            return CLI_USAGE;
+    }
+    if (optind < argc - 1)
+        return cli_error("unexpected argument '%s'", argv[optind + 1]);
+    if (strcmp(format, "jsonl") && strcmp(format, "csv"))
+        return cli_error("--format must be jsonl or csv, not '%s'", format);
+    store *s = cli_open(data);
+    if (!s)
+        return CLI_FAIL;
+    store_txn *t;
+    int rc = store_read_begin(s, &t);
+    if (rc == STORE_OK) {
+        rc = export_all(t, since, !strcmp(format, "csv"));
+        store_read_end(t);
+    }
+    store_close(s);
+    if (fflush(stdout) || rc)
+        return cli_error("export failed: %s", store_strerror(rc));
+    return CLI_OK;
+}

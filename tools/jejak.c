@@ -1,0 +1,87 @@
+/*
+ * jejak.c: the `jejak` program: git-style subcommands over one data folder.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/cli.h"
+
+static const char usage[] =
+    "usage: jejak <command> [options]\n"
+    "\n"
+    "  serve [--listen ADDR:PORT] [--demo] [--no-ip] [--no-user-agent] [--no-referrer]\n"
+    "        [--exclude-ip CIDR]... [--trust-proxy] [--threads N]\n"
+    "                          run the tracker (redirects, clicks)\n"
+    "  influencer add ID --name NAME --platform P [--handle H] [--followers N]\n"
+    "  influencer list\n"
+    "  campaign add ID --name NAME [--start YYYY-MM-DD] [--end YYYY-MM-DD]\n"
+    "  campaign list\n"
+    "  link add --influencer ID --campaign ID --to URL [--slug S] [--source S] [--medium M]\n"
+    "           [--campaign-tag C] [--content C] [--term T] [--public-url URL]\n"
+    "  link list\n"
+    "  clicks export [--since TIME] [--format jsonl|csv]\n"
+    "\n"
+    "Every command takes --data DIR (default $JEJAK_DATA or ./jejak-data).\n";
+
+const char *cli_data_dir(const char *flag)
+{
+    if (flag && *flag)
+        return flag;
+    const char *env = getenv("JEJAK_DATA");
+    return env && *env ? env : "./jejak-data";
+}
+
+store *cli_open(const char *flag)
+{
+    char err[512];
+    store *s;
+    if (store_open(&s, cli_data_dir(flag), err, sizeof(err))) {
+        fprintf(stderr, "jejak: %s\n", err);
+        return NULL;
+    }
+    return s;
+}
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("jejak: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_FAIL;
+}
+
+bool cli_valid_text(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"serve", cmd_serve},       {"influencer", cmd_influencer},
+                {"campaign", cmd_campaign}, {"link", cmd_link},
+                {"clicks", cmd_clicks}};
+    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "-h")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "jejak: unknown command '%s'\n\n%s", argv[1], usage);
+    return CLI_USAGE;
+}

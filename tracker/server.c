@@ -1,0 +1,544 @@
+/*
+ * server.c: HTTP front of the daemon. Owns the libmicrohttpd daemon, the request state
+ * machine, the redirect route, health and metrics.
+ *
+ * A request goes through the access handler up to three times:
+ *   1. first call: allocate the request; answer nothing (libmicrohttpd 0.9.75 closes
+ *      the connection when a response is queued on the first call);
+ *   2. second call: route. Cheap answers (404, /healthz, /metrics) are queued now. A click
+ *      is built, handed to the writer, and the connection suspended;
+ *   3. after the writer has committed the click's transaction, it resumes the connection
+ *      and the handler queues the 302. So a visitor is answered only once the click is
+ *      durable, and many clicks share one commit.
+ * If the commit fails, step 3 still redirects: the visitor always reaches the shop; the
+ * loss is counted and logged.
+ */
+#include "tracker/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "storage/id.h"
+#include "storage/registry.h"
+#include "storage/text.h"
+#include "storage/writer.h"
+#include "tracker/headers.h"
+#include "tracker/ua.h"
+#include "tracker/url.h"
+
+enum { MAX_FORWARDED = 64, LOCATION_BUF = 8192, NBUCKETS = 12 };
+
+/* Latency buckets in microseconds, exported in seconds. */
+static const uint64_t bucket_us[NBUCKETS] = {50,   100,   250,   500,    1000,   2500,
+                                             5000, 10000, 25000, 100000, 500000, 1000000};
+
+struct srv {
+    struct MHD_Daemon *mhd;
+    store *s;
+    writer *w;
+    srv_config cfg;
+    struct MHD_Response *not_found_link, *not_found, *healthy, *bad_method;
+    atomic_uint_fast64_t inflight; /* requests handed to the writer and not yet answered */
+    atomic_uint_fast64_t clicks, bot_clicks, unique_clicks, excluded, unknown_slugs,
+        storage_errors, requests;
+    atomic_uint_fast64_t lat_bucket[NBUCKETS + 1], lat_sum_us, lat_count;
+    atomic_int_fast64_t last_error_log_s;
+};
+
+typedef enum { REQ_NEW, REQ_WAITING, REQ_COMMITTED } req_state;
+
+typedef struct {
+    writer_job job; /* first: the writer hands it back to done() */
+    srv *d;
+    struct MHD_Connection *conn;
+    req_state state;
+    int rc;
+    uint64_t t0_us;
+    bool new_visitor;
+    char visitor_text[ID_VISITOR_TEXT + 1];
+    rec_click click;
+    char location[LOCATION_BUF];
+} request;
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void observe_latency(srv *d, uint64_t t0)
+{
+    uint64_t us = now_us() - t0;
+    int b = 0;
+    while (b < NBUCKETS && us > bucket_us[b])
+        b++;
+    atomic_fetch_add_explicit(&d->lat_bucket[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->lat_sum_us, us, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->lat_count, 1, memory_order_relaxed);
+}
+
+static enum MHD_Result queue(request *r, unsigned status, struct MHD_Response *resp)
+{
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    observe_latency(r->d, r->t0_us);
+    return ret;
+}
+
+static enum MHD_Result queue_text(request *r, unsigned status, const char *type,
+                                  const char *body, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ret = queue(r, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---- the redirect ---------------------------------------------------------------- */
+
+typedef struct {
+    url_param p[MAX_FORWARDED];
+    size_t n;
+} forwarded;
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    forwarded *f = cls;
+    if (f->n < MAX_FORWARDED && key) {
+        f->p[f->n].key = key;
+        f->p[f->n].value = value ? value : "";
+        f->n++;
+    }
+    return MHD_YES;
+}
+
+static void client_ip(request *r, ip_addr *ip)
+{
+    memset(ip, 0, sizeof(*ip));
+    if (r->d->cfg.trust_proxy) {
+        const char *xff =
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+        if (xff) {
+            const char *last = strrchr(xff, ',');
+            last = last ? last + 1 : xff;
+            while (*last == ' ')
+                last++;
+            char buf[IP_TEXT_MAX];
+            size_t n = strcspn(last, " ");
+            if (n < sizeof(buf)) {
+                memcpy(buf, last, n);
+                buf[n] = '\0';
+                if (ip_parse(buf, ip) == 0)
+                    return;
+            }
+        }
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr)
+        ip_from_sockaddr(ci->client_addr, ip);
+}
+
+static int click_apply(store_txn *t, writer_job *job)
+{
+    request *r = (request *)job;
+    r->click.flags &= (uint8_t)~REC_CLICK_UNIQUE; /* apply may run twice */
+    return reg_put_click(t, &r->click);
+}
+
+static void click_done(writer_job *job, int rc)
+{
+    request *r = (request *)job;
+    srv *d = r->d;
+    r->rc = rc;
+    if (rc == STORE_OK) {
+        if (r->click.flags & REC_CLICK_BOT) {
+            atomic_fetch_add_explicit(&d->bot_clicks, 1, memory_order_relaxed);
+        } else {
+            atomic_fetch_add_explicit(&d->clicks, 1, memory_order_relaxed);
+            if (r->click.flags & REC_CLICK_UNIQUE)
+                atomic_fetch_add_explicit(&d->unique_clicks, 1, memory_order_relaxed);
+        }
+    } else {
+        atomic_fetch_add_explicit(&d->storage_errors, 1, memory_order_relaxed);
+        int64_t now = (int64_t)time(NULL);
+        int64_t last = atomic_load(&d->last_error_log_s);
+        if (now != last && atomic_compare_exchange_strong(&d->last_error_log_s, &last, now))
+            fprintf(stderr, "jejak: a click could not be stored (%s); the visitor was "
+                            "redirected anyway\n", store_strerror(rc));
+    }
+    r->state = REQ_COMMITTED;
+    MHD_resume_connection(r->conn);
+}
+
+static enum MHD_Result send_redirect(request *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    char cookie[96];
+    snprintf(cookie, sizeof(cookie), "jv=%s; Max-Age=31536000; Path=/; HttpOnly; SameSite=Lax",
+             r->visitor_text);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer-when-downgrade");
+    enum MHD_Result ret = queue(r, MHD_HTTP_FOUND, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static bool excluded(const srv *d, const ip_addr *ip)
+{
+    for (unsigned i = 0; i < d->cfg.nexclude; i++)
+        if (ip_cidr_match(&d->cfg.exclude[i], ip))
+            return true;
+    return false;
+}
+
+static enum MHD_Result handle_click(request *r, const char *slug, bool head)
+{
+    srv *d = r->d;
+    rec_link *link = malloc(sizeof(*link));
+    if (!link)
+        return MHD_NO;
+    store_txn *t;
+    int rc = store_read_begin(d->s, &t);
+    if (rc == STORE_OK) {
+        rc = text_valid_id(slug) ? reg_get_link(t, slug, link) : STORE_NOTFOUND;
+        store_read_end(t);
+    }
+    if (rc != STORE_OK) {
+        free(link);
+        if (rc == STORE_NOTFOUND) {
+            atomic_fetch_add_explicit(&d->unknown_slugs, 1, memory_order_relaxed);
+            return queue(r, MHD_HTTP_NOT_FOUND, d->not_found_link);
+        }
+        /* The store cannot even be read: nothing to redirect to, say so. */
+        atomic_fetch_add_explicit(&d->storage_errors, 1, memory_order_relaxed);
+        return queue_text(r, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
+                          "{\"error\":\"storage unavailable\"}", 31);
+    }
+
+    rec_click *c = &r->click;
+    c->ts_ms = text_now_ms();
+    id_click_new(c->id, c->ts_ms);
+    snprintf(c->link, sizeof(c->link), "%s", link->slug);
+
+    const char *jv = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "jv");
+    if (!jv || id_visitor_parse(jv, c->visitor) != 0) {
+        id_visitor_new(c->visitor);
+        r->new_visitor = true;
+    }
+    id_visitor_format(c->visitor, r->visitor_text);
+
+    ip_addr ip;
+    client_ip(r, &ip);
+    bool skip = excluded(d, &ip);
+    if (!d->cfg.no_ip && ip.family) {
+        ip_anonymize(&ip);
+        c->ip_family = ip.family;
+        memcpy(c->ip, ip.addr, sizeof(c->ip));
+    }
+    memset(&ip, 0, sizeof(ip)); /* the raw address goes no further */
+
+    ua_class ua = ua_classify(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "User-Agent"));
+    if (ua == UA_BOT || head)
+        c->flags |= REC_CLICK_BOT; /* a person's browser never sends HEAD to follow a link */
+    if (head)
+        c->flags |= REC_CLICK_HEAD;
+    static const uint8_t device_of[] = {REC_DEVICE_DESKTOP, REC_DEVICE_MOBILE, REC_DEVICE_TABLET,
+                                        REC_DEVICE_BOT};
+    c->device = d->cfg.no_user_agent ? REC_DEVICE_UNKNOWN : device_of[ua];
+    if (!d->cfg.no_referrer) {
+        const char *ref = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Referer");
+        if (ref)
+            hdr_referrer_host(ref, c->referrer, sizeof(c->referrer));
+    }
+    const char *al = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept-Language");
+    if (al)
+        hdr_first_language(al, c->lang, sizeof(c->lang));
+
+    char jclid[ID_CLICK_TEXT + 1];
+    id_click_format(c->id, jclid);
+    url_param utm[5] = {{"utm_source", link->utm_source},   {"utm_medium", link->utm_medium},
+                        {"utm_campaign", link->utm_campaign}, {"utm_content", link->utm_content},
+                        {"utm_term", link->utm_term}};
+    forwarded fwd = {.n = 0};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &fwd);
+    if (url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, fwd.p, fwd.n,
+                           jclid) < 0 &&
+        url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, NULL, 0,
+                           jclid) < 0)
+        snprintf(r->location, sizeof(r->location), "%s", link->dest);
+    free(link);
+
+    if (skip) {
+        atomic_fetch_add_explicit(&d->excluded, 1, memory_order_relaxed);
+        return send_redirect(r);
+    }
+    r->state = REQ_WAITING;
+    r->job.apply = click_apply;
+    r->job.done = click_done;
+    atomic_fetch_add(&d->inflight, 1);
+    MHD_suspend_connection(r->conn);
+    writer_submit(d->w, &r->job);
+    return MHD_YES;
+}
+
+/* ---- health and metrics ---------------------------------------------------------- */
+
+static enum MHD_Result handle_metrics(request *r)
+{
+    srv *d = r->d;
+    text_buf b;
+    text_buf_init(&b, 1 << 16);
+#define COUNTER(name, help, v)                                                                 \
+    text_printf(&b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,          \
+                (unsigned long long)atomic_load(&(v)))
+    COUNTER("jejak_clicks_total", "Clicks stored, bots excluded.", d->clicks);
+    COUNTER("jejak_unique_clicks_total", "First clicks of a visitor on a link in a UTC day.",
+            d->unique_clicks);
+    COUNTER("jejak_bot_clicks_total", "Clicks from bots and link-preview fetchers (stored, not "
+                                      "counted).", d->bot_clicks);
+    COUNTER("jejak_excluded_clicks_total", "Clicks from --exclude-ip ranges (not stored).",
+            d->excluded);
+    COUNTER("jejak_unknown_slugs_total", "Requests for a slug that is not a link.",
+            d->unknown_slugs);
+    COUNTER("jejak_storage_errors_total", "Clicks that could not be stored (visitor redirected).",
+            d->storage_errors);
+#undef COUNTER
+    writer_stats ws;
+    writer_get_stats(d->w, &ws);
+    text_printf(&b, "# HELP jejak_commits_total Write transactions committed.\n"
+                    "# TYPE jejak_commits_total counter\njejak_commits_total %llu\n",
+                (unsigned long long)ws.commits);
+    text_printf(&b, "# HELP jejak_map_size_bytes Size of the LMDB map.\n"
+                    "# TYPE jejak_map_size_bytes gauge\njejak_map_size_bytes %zu\n",
+                store_map_size(d->s));
+    text_puts(&b, "# HELP jejak_request_duration_seconds Time from request to response.\n"
+                  "# TYPE jejak_request_duration_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int i = 0; i <= NBUCKETS; i++) {
+        cum += atomic_load(&d->lat_bucket[i]);
+        if (i < NBUCKETS)
+            text_printf(&b, "jejak_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                        (double)bucket_us[i] / 1e6, (unsigned long long)cum);
+        else
+            text_printf(&b, "jejak_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                        (unsigned long long)cum);
+    }
+    text_printf(&b, "jejak_request_duration_seconds_sum %.6f\n",
+                (double)atomic_load(&d->lat_sum_us) / 1e6);
+    text_printf(&b, "jejak_request_duration_seconds_count %llu\n",
+                (unsigned long long)atomic_load(&d->lat_count));
+    enum MHD_Result ret =
+        b.failed ? MHD_NO
+                 : queue_text(r, MHD_HTTP_OK, "text/plain; version=0.0.4", b.ptr, b.len);
+    text_buf_free(&b);
+    return ret;
+}
+
+/* ---- dispatch -------------------------------------------------------------------- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    srv *d = cls;
+    request *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return MHD_NO;
+        r->d = d;
+        r->conn = conn;
+        r->t0_us = now_us();
+        *con_cls = r;
+        atomic_fetch_add_explicit(&d->requests, 1, memory_order_relaxed);
+        return MHD_YES;
+    }
+    if (r->state == REQ_COMMITTED) {
+        atomic_fetch_sub(&d->inflight, 1);
+        return send_redirect(r);
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0; /* no route here takes a body yet */
+        return MHD_YES;
+    }
+    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+    bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if (strncmp(url, "/l/", 3) == 0) {
+        if (!get && !head)
+            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method);
+        return handle_click(r, url + 3, head);
+    }
+    if (strcmp(url, "/healthz") == 0 && (get || head))
+        return queue(r, MHD_HTTP_OK, d->healthy);
+    if (strcmp(url, "/metrics") == 0 && (get || head))
+        return handle_metrics(r);
+    return queue(r, MHD_HTTP_NOT_FOUND, d->not_found);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
+static struct MHD_Response *static_response(const char *type, const char *body)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    }
+    return resp;
+}
+
+void srv_config_default(srv_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->listen = "127.0.0.1:8080";
+    c->conn_limit = 16384;
+    c->conn_timeout_s = 30;
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err,
+                        size_t errlen)
+{
+    char host[64];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || (size_t)(colon - listen) >= sizeof(host))
+        goto bad;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        goto bad;
+    memset(ss, 0, sizeof(*ss));
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        host[strlen(host) - 1] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            goto bad;
+        return 0;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+        goto bad;
+    return 0;
+bad:
+    snprintf(err, errlen, "--listen must be ADDRESS:PORT (127.0.0.1:8080 or [::1]:8080), not %s",
+             listen);
+    return -1;
+}
+
+int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    if (parse_listen(cfg->listen, &ss, err, errlen))
+        return -1;
+    srv *d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    d->s = s;
+    d->cfg = *cfg;
+    d->not_found_link = static_response(
+        "text/html; charset=utf-8",
+        "<!doctype html><title>Link not found</title><h1>Link not found</h1>"
+        "<p>This tracking link does not exist. Check the address you were given.</p>\n");
+    d->not_found = static_response("application/json", "{\"error\":\"not found\"}\n");
+    d->healthy = static_response("application/json", "{\"status\":\"ok\"}\n");
+    d->bad_method = static_response("application/json", "{\"error\":\"method not allowed\"}\n");
+    if (d->bad_method)
+        MHD_add_response_header(d->bad_method, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (!d->not_found_link || !d->not_found || !d->healthy || !d->bad_method) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (writer_start(&d->w, s)) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        goto fail;
+    }
+    unsigned threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    d->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+            MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+        0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
+    if (!d->mhd) {
+        snprintf(err, errlen, "cannot listen on %s (address in use, or not ours?)", cfg->listen);
+        goto fail;
+    }
+    *out = d;
+    return 0;
+fail:
+    writer_stop(d->w);
+    MHD_destroy_response(d->not_found_link);
+    MHD_destroy_response(d->not_found);
+    MHD_destroy_response(d->healthy);
+    MHD_destroy_response(d->bad_method);
+    free(d);
+    return -1;
+}
+
+unsigned srv_port(const srv *d)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    return i ? i->port : 0;
+}
+
+void srv_stop(srv *d)
+{
+    if (!d)
+        return;
+    /* Stop accepting; let the writer answer every suspended request before the daemon
+     * goes (libmicrohttpd must not be stopped with suspended connections). */
+    MHD_socket fd = MHD_quiesce_daemon(d->mhd);
+    for (int i = 0; i < 1000 && atomic_load(&d->inflight) > 0; i++)
+        usleep(10000);
+    usleep(20000); /* resumed connections get their 302 queued */
+    MHD_stop_daemon(d->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    writer_stop(d->w);
+    MHD_destroy_response(d->not_found_link);
+    MHD_destroy_response(d->not_found);
+    MHD_destroy_response(d->healthy);
+    MHD_destroy_response(d->bad_method);
+    free(d);
+}
