@@ -214,8 +214,7 @@ size_t rec_click_encode(const rec_click *r, uint8_t *out, size_t outlen)
     return done(&w);
 }
 
-int rec_click_decode(const uint8_t *key, size_t keylen, const uint8_t *in, size_t len,
-                     rec_click *r)
+int rec_click_decode(const uint8_t *key, size_t keylen, const uint8_t *in, size_t len, rec_click *r)
 {
     if (keylen != sizeof(r->id))
         return -1;

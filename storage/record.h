@@ -18,12 +18,12 @@
 #include <stdint.h>
 
 enum {
-    REC_ID = 65,        /* ids and slugs: 64 bytes + NUL */
-    REC_NAME = 129,     /* display names, handles, platforms */
-    REC_UTM = 129,      /* each utm_* value */
-    REC_URL = 2049,     /* link destinations */
-    REC_HOST = 256,     /* referrer host */
-    REC_LANG = 36,      /* one BCP 47 tag */
+    REC_ID = 65,         /* ids and slugs: 64 bytes + NUL */
+    REC_NAME = 129,      /* display names, handles, platforms */
+    REC_UTM = 129,       /* each utm_* value */
+    REC_URL = 2049,      /* link destinations */
+    REC_HOST = 256,      /* referrer host */
+    REC_LANG = 36,       /* one BCP 47 tag */
     REC_MAX_BYTES = 8192 /* no encoded record is larger */
 };
 
@@ -57,8 +57,13 @@ typedef struct {
     int64_t created_ms;
 } rec_link;
 
-typedef enum { REC_DEVICE_UNKNOWN = 0, REC_DEVICE_DESKTOP, REC_DEVICE_MOBILE, REC_DEVICE_TABLET,
-               REC_DEVICE_BOT } rec_device;
+typedef enum {
+    REC_DEVICE_UNKNOWN = 0,
+    REC_DEVICE_DESKTOP,
+    REC_DEVICE_MOBILE,
+    REC_DEVICE_TABLET,
+    REC_DEVICE_BOT
+} rec_device;
 
 enum { REC_CLICK_BOT = 1, REC_CLICK_UNIQUE = 2, REC_CLICK_HEAD = 4 };
 

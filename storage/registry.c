@@ -7,12 +7,11 @@
 #include "storage/registry.h"
 
 #include <string.h>
-#include <xxhash.h>
 
 #include "storage/id.h"
 
-static int put_encoded(store_txn *t, store_db db, const char *key, const uint8_t *buf,
-                       size_t n, unsigned flags)
+static int put_encoded(store_txn *t, store_db db, const char *key, const uint8_t *buf, size_t n,
+                       unsigned flags)
 {
     if (n == 0)
         return STORE_CORRUPT; /* a field longer than its record allows */
@@ -132,28 +131,8 @@ static void be64(uint8_t *p, uint64_t v)
     be32(p + 4, (uint32_t)v);
 }
 
-int reg_put_click(store_txn *t, rec_click *c)
+int reg_put_click(store_txn *t, const rec_click *c)
 {
-    int rc;
-    if (!(c->flags & REC_CLICK_BOT)) {
-        /* Unique: the (day, link, visitor) key is new. xxh3 keeps the key short; a
-         * collision would need two slugs of one visitor on one day to share 64 bits. */
-        uint8_t uk[4 + 8 + 16];
-        be32(uk, (uint32_t)(c->ts_ms / 86400000));
-        be64(uk + 4, XXH3_64bits(c->link, strlen(c->link)));
-        memcpy(uk + 12, c->visitor, 16);
-        rc = store_put(t, STORE_DB_UNIQUE, uk, sizeof(uk), "", 0, STORE_NOOVERWRITE);
-        if (rc == STORE_OK)
-            c->flags |= REC_CLICK_UNIQUE;
-        else if (rc != STORE_EXISTS)
-            return rc;
-        uint8_t vk[16 + 8 + 16];
-        memcpy(vk, c->visitor, 16);
-        be64(vk + 16, (uint64_t)c->ts_ms);
-        memcpy(vk + 24, c->id, 16);
-        if ((rc = store_put(t, STORE_DB_VISITS, vk, sizeof(vk), "", 0, 0)))
-            return rc;
-    }
     uint8_t buf[REC_MAX_BYTES];
     size_t n = rec_click_encode(c, buf, sizeof(buf));
     if (n == 0)
@@ -187,14 +166,19 @@ static int click_one(const store_val *k, const store_val *v, void *arg)
     return e->fn(&c, e->ctx);
 }
 
-int reg_each_click(store_txn *t, int64_t since_ms, int (*fn)(const rec_click *, void *),
-                   void *ctx)
+int reg_each_click(store_txn *t, int64_t since_ms, int (*fn)(const rec_click *, void *), void *ctx)
 {
     uint8_t from[16] = {0};
     if (since_ms > 0)
         be64(from, (uint64_t)since_ms << 16); /* the id's 48-bit time prefix */
+    return reg_each_click_from(t, from, fn, ctx);
+}
+
+int reg_each_click_from(store_txn *t, const uint8_t from[16], int (*fn)(const rec_click *, void *),
+                        void *ctx)
+{
     click_ctx e = {fn, ctx, t, NULL, 0};
-    return store_each(t, STORE_DB_CLICKS, from, sizeof(from), click_one, &e);
+    return store_each(t, STORE_DB_CLICKS, from, 16, click_one, &e);
 }
 
 enum { VISIT_END = 1 }; /* stops the scan without an error */

@@ -24,13 +24,14 @@ int reg_each_influencer(store_txn *t, int (*fn)(const rec_influencer *, void *),
 int reg_each_campaign(store_txn *t, int (*fn)(const rec_campaign *, void *), void *ctx);
 int reg_each_link(store_txn *t, int (*fn)(const rec_link *, void *), void *ctx);
 
-/* Stores a click with its indexes. For a non-bot click, sets REC_CLICK_UNIQUE in c->flags
- * when it is the visitor's first click on that link in that UTC day. */
-int reg_put_click(store_txn *t, rec_click *c);
+/* Stores a click record (clicks.c decides its unique flag and indexes it). */
+int reg_put_click(store_txn *t, const rec_click *c);
 int reg_get_click(store_txn *t, const uint8_t id[16], rec_click *c);
 /* Clicks with ts >= since_ms, in time order. */
-int reg_each_click(store_txn *t, int64_t since_ms, int (*fn)(const rec_click *, void *),
-                   void *ctx);
+int reg_each_click(store_txn *t, int64_t since_ms, int (*fn)(const rec_click *, void *), void *ctx);
+/* Clicks with id >= from, in id (time) order. */
+int reg_each_click_from(store_txn *t, const uint8_t from[16], int (*fn)(const rec_click *, void *),
+                        void *ctx);
 /* A visitor's non-bot clicks with from_ms <= ts <= to_ms, in time order. */
 int reg_each_visit(store_txn *t, const uint8_t visitor[16], int64_t from_ms, int64_t to_ms,
                    int (*fn)(const rec_click *, void *), void *ctx);

@@ -37,7 +37,7 @@ struct store_txn {
 };
 
 static const char *const db_names[STORE_DB_COUNT] = {
-    "meta", "influencers", "campaigns", "links", "clicks", "visits", "unique",
+    "meta", "influencers", "campaigns", "links", "clicks", "visits",
 };
 
 enum { INITIAL_MAP = 64u << 20, MAX_READERS = 510 };
@@ -181,8 +181,7 @@ int store_open(store **out, const char *dir, char *err, size_t errlen)
         goto fail;
     }
     if (rc) {
-        snprintf(err, errlen, "cannot read the schema version in %s: %s", dir,
-                 store_strerror(rc));
+        snprintf(err, errlen, "cannot read the schema version in %s: %s", dir, store_strerror(rc));
         goto fail;
     }
     *out = s;
@@ -316,8 +315,8 @@ int store_get(store_txn *t, store_db db, const void *key, size_t klen, store_val
     return map_rc(rc);
 }
 
-int store_put(store_txn *t, store_db db, const void *key, size_t klen, const void *val,
-              size_t vlen, unsigned flags)
+int store_put(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen,
+              unsigned flags)
 {
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     unsigned mflags = (flags & STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0;

@@ -34,7 +34,6 @@ typedef enum {
     STORE_DB_LINKS,       /* slug -> rec_link */
     STORE_DB_CLICKS,      /* click id (16 bytes, time-ordered) -> rec_click */
     STORE_DB_VISITS,      /* visitor(16) ts(8) click id(16) -> "" : a visitor's journey */
-    STORE_DB_UNIQUE,      /* day(4) xxh3(link)(8) visitor(16) -> "" : first click that day */
     STORE_DB_COUNT
 } store_db;
 
@@ -78,8 +77,8 @@ int store_update(store *s, store_update_fn fn, void *ctx);
 
 enum { STORE_NOOVERWRITE = 1, STORE_APPEND = 2 };
 int store_get(store_txn *t, store_db db, const void *key, size_t klen, store_val *val);
-int store_put(store_txn *t, store_db db, const void *key, size_t klen, const void *val,
-              size_t vlen, unsigned flags);
+int store_put(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen,
+              unsigned flags);
 int store_del(store_txn *t, store_db db, const void *key, size_t klen);
 /* Calls fn for each record with key >= from (all if from is NULL), in key order, until fn
  * returns non-zero (which store_each then returns). */

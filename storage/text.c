@@ -208,8 +208,7 @@ static bool leap(int y)
 static int parse_date(const char **p, int *y, int *m, int *d)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (digits(p, 4, y) || *(*p)++ != '-' || digits(p, 2, m) || *(*p)++ != '-' ||
-        digits(p, 2, d))
+    if (digits(p, 4, y) || *(*p)++ != '-' || digits(p, 2, m) || *(*p)++ != '-' || digits(p, 2, d))
         return -1;
     if (*m < 1 || *m > 12 || *d < 1 || *d > mdays[*m - 1] + (*m == 2 && leap(*y)))
         return -1;

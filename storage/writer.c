@@ -20,16 +20,27 @@ struct writer {
     pthread_cond_t wake;
     writer_job *head, *tail;
     bool stopping;
+    bool sleeping; /* submitters signal only a sleeping writer */
+    writer_hooks hooks;
     writer_stats stats;
 };
 
+typedef struct {
+    writer *w;
+    writer_job *jobs;
+    bool last;
+} batch;
+
 static int apply_batch(store_txn *t, void *ctx)
 {
-    for (writer_job *j = ctx; j; j = j->next) {
+    batch *b = ctx;
+    for (writer_job *j = b->jobs; j; j = j->next) {
         j->rc = j->apply(t, j);
         if (j->rc == STORE_FULL)
             return STORE_FULL;
     }
+    if (b->w->hooks.before_commit)
+        return b->w->hooks.before_commit(t, b->w->hooks.ctx, b->last);
     return STORE_OK;
 }
 
@@ -38,13 +49,22 @@ static void *run(void *arg)
     writer *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        while (!w->head && !w->stopping)
+        while (!w->head && !w->stopping) {
+            w->sleeping = true;
             pthread_cond_wait(&w->wake, &w->lock);
+        }
+        w->sleeping = false;
         if (!w->head) {
             pthread_mutex_unlock(&w->lock);
+            if (w->hooks.before_commit) { /* write what the hooks still hold */
+                batch b = {w, NULL, true};
+                int rc = store_update(w->s, apply_batch, &b);
+                if (w->hooks.after_commit)
+                    w->hooks.after_commit(w->hooks.ctx, rc);
+            }
             break;
         }
-        writer_job *batch = w->head, *last = batch;
+        writer_job *first = w->head, *last = first;
         unsigned n = 1;
         while (last->next && n < MAX_BATCH) {
             last = last->next;
@@ -56,7 +76,10 @@ static void *run(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&w->lock);
 
-        int rc = store_update(w->s, apply_batch, batch);
+        batch b = {w, first, false};
+        int rc = store_update(w->s, apply_batch, &b);
+        if (w->hooks.after_commit)
+            w->hooks.after_commit(w->hooks.ctx, rc);
         if (rc != STORE_OK)
             fprintf(stderr, "jejak: writer: a commit of %u records failed: %s\n", n,
                     store_strerror(rc));
@@ -65,7 +88,7 @@ static void *run(void *arg)
         w->stats.jobs += n;
         w->stats.failed_commits += rc != STORE_OK;
         pthread_mutex_unlock(&w->lock);
-        for (writer_job *j = batch, *next; j; j = next) {
+        for (writer_job *j = first, *next; j; j = next) {
             next = j->next; /* done() may free or reuse the job */
             j->done(j, rc != STORE_OK ? rc : j->rc);
         }
@@ -73,12 +96,14 @@ static void *run(void *arg)
     return NULL;
 }
 
-int writer_start(writer **out, store *s)
+int writer_start(writer **out, store *s, const writer_hooks *hooks)
 {
     writer *w = calloc(1, sizeof(*w));
     if (!w)
         return STORE_ERROR;
     w->s = s;
+    if (hooks)
+        w->hooks = *hooks;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
     if (pthread_create(&w->thread, NULL, run, w)) {
@@ -101,8 +126,11 @@ void writer_submit(writer *w, writer_job *job)
     else
         w->head = job;
     w->tail = job;
-    pthread_cond_signal(&w->wake);
+    bool wake = w->sleeping;
+    w->sleeping = false;
     pthread_mutex_unlock(&w->lock);
+    if (wake)
+        pthread_cond_signal(&w->wake);
 }
 
 void writer_stop(writer *w)

@@ -13,6 +13,7 @@
 #ifndef JEJAK_WRITER_H
 #define JEJAK_WRITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "storage/store.h"
@@ -37,8 +38,17 @@ typedef struct {
     uint64_t failed_commits;
 } writer_stats;
 
-/* Starts the writer thread. The caller owns *out until writer_stop. */
-int writer_start(writer **out, store *s);
+/* Work the writer does around every batch, for state that lives beside the jobs (clicks.h). */
+typedef struct {
+    /* After the batch's jobs, inside its transaction; stopping is true for the last batch. */
+    int (*before_commit)(store_txn *t, void *ctx, bool stopping);
+    /* After the commit, or its failure. */
+    void (*after_commit)(void *ctx, int rc);
+    void *ctx;
+} writer_hooks;
+
+/* Starts the writer thread; hooks may be NULL. The caller owns *out until writer_stop. */
+int writer_start(writer **out, store *s, const writer_hooks *hooks);
 void writer_submit(writer *w, writer_job *job);
 /* Applies everything already queued, then stops the thread and frees the writer. */
 void writer_stop(writer *w);

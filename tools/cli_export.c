@@ -20,9 +20,9 @@ typedef struct {
     text_buf out;
 } export_ctx;
 
-static const char *const columns[] = {"click_id", "ts",   "link",     "influencer",
-                                      "campaign", "visitor", "ip",    "device",
-                                      "referrer", "lang", "bot",      "unique"};
+static const char *const columns[] = {"click_id", "ts",      "link", "influencer",
+                                      "campaign", "visitor", "ip",   "device",
+                                      "referrer", "lang",    "bot",  "unique"};
 
 static int export_one(const rec_click *c, void *arg)
 {
@@ -115,7 +115,8 @@ int cmd_clicks(int argc, char **argv)
         else if (c == OPT_SINCE) {
             if (text_parse_time(optarg, &since))
                 return cli_error("--since must be a date (2026-11-20), a UTC time "
-                                 "(2026-11-20T10:00:00Z) or milliseconds, not '%s'", optarg);
+                                 "(2026-11-20T10:00:00Z) or milliseconds, not '%s'",
+                                 optarg);
         } else
             return CLI_USAGE;
     }

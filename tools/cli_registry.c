@@ -16,29 +16,44 @@
 #include "tools/cli.h"
 #include "tracker/url.h"
 
-enum { OPT_DATA = 1000, OPT_NAME, OPT_PLATFORM, OPT_HANDLE, OPT_FOLLOWERS, OPT_START, OPT_END,
-       OPT_INFLUENCER, OPT_CAMPAIGN, OPT_TO, OPT_SLUG, OPT_SOURCE, OPT_MEDIUM, OPT_CTAG,
-       OPT_CONTENT, OPT_TERM, OPT_PUBLIC };
+enum {
+    OPT_DATA = 1000,
+    OPT_NAME,
+    OPT_PLATFORM,
+    OPT_HANDLE,
+    OPT_FOLLOWERS,
+    OPT_START,
+    OPT_END,
+    OPT_INFLUENCER,
+    OPT_CAMPAIGN,
+    OPT_TO,
+    OPT_SLUG,
+    OPT_SOURCE,
+    OPT_MEDIUM,
+    OPT_CTAG,
+    OPT_CONTENT,
+    OPT_TERM,
+    OPT_PUBLIC
+};
 
-static const struct option options[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"platform", required_argument, NULL, OPT_PLATFORM},
-    {"handle", required_argument, NULL, OPT_HANDLE},
-    {"followers", required_argument, NULL, OPT_FOLLOWERS},
-    {"start", required_argument, NULL, OPT_START},
-    {"end", required_argument, NULL, OPT_END},
-    {"influencer", required_argument, NULL, OPT_INFLUENCER},
-    {"campaign", required_argument, NULL, OPT_CAMPAIGN},
-    {"to", required_argument, NULL, OPT_TO},
-    {"slug", required_argument, NULL, OPT_SLUG},
-    {"source", required_argument, NULL, OPT_SOURCE},
-    {"medium", required_argument, NULL, OPT_MEDIUM},
-    {"campaign-tag", required_argument, NULL, OPT_CTAG},
-    {"content", required_argument, NULL, OPT_CONTENT},
-    {"term", required_argument, NULL, OPT_TERM},
-    {"public-url", required_argument, NULL, OPT_PUBLIC},
-    {NULL, 0, NULL, 0}};
+static const struct option options[] = {{"data", required_argument, NULL, OPT_DATA},
+                                        {"name", required_argument, NULL, OPT_NAME},
+                                        {"platform", required_argument, NULL, OPT_PLATFORM},
+                                        {"handle", required_argument, NULL, OPT_HANDLE},
+                                        {"followers", required_argument, NULL, OPT_FOLLOWERS},
+                                        {"start", required_argument, NULL, OPT_START},
+                                        {"end", required_argument, NULL, OPT_END},
+                                        {"influencer", required_argument, NULL, OPT_INFLUENCER},
+                                        {"campaign", required_argument, NULL, OPT_CAMPAIGN},
+                                        {"to", required_argument, NULL, OPT_TO},
+                                        {"slug", required_argument, NULL, OPT_SLUG},
+                                        {"source", required_argument, NULL, OPT_SOURCE},
+                                        {"medium", required_argument, NULL, OPT_MEDIUM},
+                                        {"campaign-tag", required_argument, NULL, OPT_CTAG},
+                                        {"content", required_argument, NULL, OPT_CONTENT},
+                                        {"term", required_argument, NULL, OPT_TERM},
+                                        {"public-url", required_argument, NULL, OPT_PUBLIC},
+                                        {NULL, 0, NULL, 0}};
 
 typedef struct {
     const char *v[OPT_PUBLIC - OPT_DATA + 1];
@@ -163,7 +178,8 @@ int cmd_influencer(int argc, char **argv)
     }
     if (strcmp(verb, "add"))
         return cli_error("usage: jejak influencer add ID --name NAME --platform P [--handle H] "
-                         "[--followers N] | jejak influencer list"), CLI_USAGE;
+                         "[--followers N] | jejak influencer list"),
+               CLI_USAGE;
     if (parse(argc - 1, argv + 1, add_opts, &a))
         return CLI_USAGE;
     rec_influencer r;
@@ -232,7 +248,8 @@ int cmd_campaign(int argc, char **argv)
     }
     if (strcmp(verb, "add"))
         return cli_error("usage: jejak campaign add ID --name NAME [--start YYYY-MM-DD] "
-                         "[--end YYYY-MM-DD] | jejak campaign list"), CLI_USAGE;
+                         "[--end YYYY-MM-DD] | jejak campaign list"),
+               CLI_USAGE;
     if (parse(argc - 1, argv + 1, add_opts, &a))
         return CLI_USAGE;
     rec_campaign r;
@@ -338,7 +355,8 @@ int cmd_link(int argc, char **argv)
     }
     if (strcmp(verb, "add"))
         return cli_error("usage: jejak link add --influencer ID --campaign ID --to URL "
-                         "[--slug S] ... | jejak link list"), CLI_USAGE;
+                         "[--slug S] ... | jejak link list"),
+               CLI_USAGE;
     if (parse(argc - 1, argv + 1, add_opts, &a))
         return CLI_USAGE;
     if (a.positional)
@@ -385,8 +403,7 @@ int cmd_link(int argc, char **argv)
     if (with_write(ARG(&a, OPT_DATA), put_link, &c, &rc))
         return CLI_FAIL;
     if (rc == STORE_NOTFOUND)
-        return cli_error("no %s '%s': add it first", c.missing,
-                         c.missing[0] == 'i' ? inf : camp);
+        return cli_error("no %s '%s': add it first", c.missing, c.missing[0] == 'i' ? inf : camp);
     if (report_put(rc, "link", l->slug))
         return CLI_FAIL;
     size_t n = strlen(pub);

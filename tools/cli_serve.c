@@ -15,8 +15,20 @@
 #include "tools/cli.h"
 #include "tracker/server.h"
 
-enum { OPT_DATA = 1000, OPT_LISTEN, OPT_DEMO, OPT_NO_IP, OPT_NO_UA, OPT_NO_REF, OPT_EXCLUDE,
-       OPT_TRUST, OPT_THREADS, OPT_CONN_LIMIT, OPT_TIMEOUT, OPT_PUBLIC };
+enum {
+    OPT_DATA = 1000,
+    OPT_LISTEN,
+    OPT_DEMO,
+    OPT_NO_IP,
+    OPT_NO_UA,
+    OPT_NO_REF,
+    OPT_EXCLUDE,
+    OPT_TRUST,
+    OPT_THREADS,
+    OPT_CONN_LIMIT,
+    OPT_TIMEOUT,
+    OPT_PUBLIC
+};
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
 {
@@ -32,8 +44,11 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 static int seed_demo(store_txn *t, void *ctx)
 {
     (void)ctx;
-    rec_influencer inf = {.id = "ayu-ramadan", .name = "Ayu Ramadan", .platform = "instagram",
-                          .handle = "@ayu.ramadan", .followers = 48200};
+    rec_influencer inf = {.id = "ayu-ramadan",
+                          .name = "Ayu Ramadan",
+                          .platform = "instagram",
+                          .handle = "@ayu.ramadan",
+                          .followers = 48200};
     rec_campaign camp = {.id = "demo", .name = "Demo campaign"};
     rec_link link = {.slug = "ayu-ramadan",
                      .dest = "https://shop.example/products/batik-dress",
@@ -73,8 +88,7 @@ int cmd_serve(int argc, char **argv)
                                             {"exclude-ip", required_argument, NULL, OPT_EXCLUDE},
                                             {"trust-proxy", no_argument, NULL, OPT_TRUST},
                                             {"threads", required_argument, NULL, OPT_THREADS},
-                                            {"conn-limit", required_argument, NULL,
-                                             OPT_CONN_LIMIT},
+                                            {"conn-limit", required_argument, NULL, OPT_CONN_LIMIT},
                                             {"timeout", required_argument, NULL, OPT_TIMEOUT},
                                             {"public-url", required_argument, NULL, OPT_PUBLIC},
                                             {NULL, 0, NULL, 0}};
@@ -112,7 +126,8 @@ int cmd_serve(int argc, char **argv)
                 return cli_error("at most %d --exclude-ip ranges", SRV_MAX_EXCLUDES);
             if (ip_cidr_parse(optarg, &cfg.exclude[cfg.nexclude]))
                 return cli_error("--exclude-ip '%s' is not an address or CIDR range "
-                                 "(203.0.113.0/24, 2001:db8::/32)", optarg);
+                                 "(203.0.113.0/24, 2001:db8::/32)",
+                                 optarg);
             cfg.nexclude++;
             break;
         case OPT_THREADS:
@@ -163,10 +178,8 @@ int cmd_serve(int argc, char **argv)
         return cli_error("%s", err);
     }
     char host[64];
-    snprintf(host, sizeof(host), "%.*s", (int)(strrchr(cfg.listen, ':') - cfg.listen),
-             cfg.listen);
-    printf("jejak: listening on http://%s:%u (data in %s)\n", host, srv_port(d),
-           store_path(s));
+    snprintf(host, sizeof(host), "%.*s", (int)(strrchr(cfg.listen, ':') - cfg.listen), cfg.listen);
+    printf("jejak: listening on http://%s:%u (data in %s)\n", host, srv_port(d), store_path(s));
     if (demo) {
         if (public_url)
             printf("jejak: demo tracking link: %s/l/ayu-ramadan\n", public_url);

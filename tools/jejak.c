@@ -71,8 +71,10 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"serve", cmd_serve},       {"influencer", cmd_influencer},
-                {"campaign", cmd_campaign}, {"link", cmd_link},
+    } cmds[] = {{"serve", cmd_serve},
+                {"influencer", cmd_influencer},
+                {"campaign", cmd_campaign},
+                {"link", cmd_link},
                 {"clicks", cmd_clicks}};
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
         !strcmp(argv[1], "-h")) {

@@ -16,15 +16,18 @@
 #include "tracker/server.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "storage/clicks.h"
 #include "storage/id.h"
 #include "storage/registry.h"
 #include "storage/text.h"
@@ -43,29 +46,85 @@ struct srv {
     struct MHD_Daemon *mhd;
     store *s;
     writer *w;
+    clicks *clk; /* the writer thread's */
     srv_config cfg;
     struct MHD_Response *not_found_link, *not_found, *healthy, *bad_method;
     atomic_uint_fast64_t inflight; /* requests handed to the writer and not yet answered */
-    atomic_uint_fast64_t clicks, bot_clicks, unique_clicks, excluded, unknown_slugs,
-        storage_errors, requests;
+    atomic_uint_fast64_t clicks, bot_clicks, unique_clicks, excluded, unknown_slugs, storage_errors,
+        requests;
     atomic_uint_fast64_t lat_bucket[NBUCKETS + 1], lat_sum_us, lat_count;
     atomic_int_fast64_t last_error_log_s;
 };
 
 typedef enum { REQ_NEW, REQ_WAITING, REQ_COMMITTED } req_state;
 
-typedef struct {
+typedef struct request request;
+struct request {
     writer_job job; /* first: the writer hands it back to done() */
     srv *d;
     struct MHD_Connection *conn;
+    request *next_free;
     req_state state;
     int rc;
     uint64_t t0_us;
-    bool new_visitor;
+    bool decided; /* the click's unique flag is settled */
     char visitor_text[ID_VISITOR_TEXT + 1];
     rec_click click;
+    rec_link link;
     char location[LOCATION_BUF];
-} request;
+};
+
+/* Requests are big (a link, a click, a Location) and many: each HTTP thread keeps a few
+ * for reuse instead of going to malloc for every click. A request is allocated and freed
+ * on the thread that serves its connection. */
+enum { POOL_MAX = 256 };
+static _Thread_local request *pool;
+static _Thread_local unsigned pool_len;
+static pthread_key_t pool_key; /* its destructor empties a thread's pool when it exits */
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_drain(void *unused)
+{
+    (void)unused;
+    while (pool) {
+        request *r = pool;
+        pool = r->next_free;
+        free(r);
+    }
+    pool_len = 0;
+}
+
+static void pool_init(void)
+{
+    pthread_key_create(&pool_key, pool_drain);
+}
+
+static request *request_new(void)
+{
+    pthread_once(&pool_once, pool_init);
+    pthread_setspecific(pool_key, &pool_once); /* any non-NULL value arms the destructor */
+    request *r = pool;
+    if (r) {
+        pool = r->next_free;
+        pool_len--;
+    } else if (!(r = malloc(sizeof(*r)))) {
+        return NULL;
+    }
+    memset(r, 0, offsetof(request, click));
+    memset(&r->click, 0, sizeof(r->click));
+    return r;
+}
+
+static void request_free(request *r)
+{
+    if (pool_len < POOL_MAX) {
+        r->next_free = pool;
+        pool = r;
+        pool_len++;
+    } else {
+        free(r);
+    }
+}
 
 static uint64_t now_us(void)
 {
@@ -92,8 +151,8 @@ static enum MHD_Result queue(request *r, unsigned status, struct MHD_Response *r
     return ret;
 }
 
-static enum MHD_Result queue_text(request *r, unsigned status, const char *type,
-                                  const char *body, size_t len)
+static enum MHD_Result queue_text(request *r, unsigned status, const char *type, const char *body,
+                                  size_t len)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -130,8 +189,7 @@ static void client_ip(request *r, ip_addr *ip)
 {
     memset(ip, 0, sizeof(*ip));
     if (r->d->cfg.trust_proxy) {
-        const char *xff =
-            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+        const char *xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
         if (xff) {
             const char *last = strrchr(xff, ',');
             last = last ? last + 1 : xff;
@@ -156,8 +214,7 @@ static void client_ip(request *r, ip_addr *ip)
 static int click_apply(store_txn *t, writer_job *job)
 {
     request *r = (request *)job;
-    r->click.flags &= (uint8_t)~REC_CLICK_UNIQUE; /* apply may run twice */
-    return reg_put_click(t, &r->click);
+    return clicks_put(r->d->clk, t, &r->click, &r->decided);
 }
 
 static void click_done(writer_job *job, int rc)
@@ -178,8 +235,10 @@ static void click_done(writer_job *job, int rc)
         int64_t now = (int64_t)time(NULL);
         int64_t last = atomic_load(&d->last_error_log_s);
         if (now != last && atomic_compare_exchange_strong(&d->last_error_log_s, &last, now))
-            fprintf(stderr, "jejak: a click could not be stored (%s); the visitor was "
-                            "redirected anyway\n", store_strerror(rc));
+            fprintf(stderr,
+                    "jejak: a click could not be stored (%s); the visitor was "
+                    "redirected anyway\n",
+                    store_strerror(rc));
     }
     r->state = REQ_COMMITTED;
     MHD_resume_connection(r->conn);
@@ -213,9 +272,7 @@ static bool excluded(const srv *d, const ip_addr *ip)
 static enum MHD_Result handle_click(request *r, const char *slug, bool head)
 {
     srv *d = r->d;
-    rec_link *link = malloc(sizeof(*link));
-    if (!link)
-        return MHD_NO;
+    rec_link *link = &r->link;
     store_txn *t;
     int rc = store_read_begin(d->s, &t);
     if (rc == STORE_OK) {
@@ -223,7 +280,6 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
         store_read_end(t);
     }
     if (rc != STORE_OK) {
-        free(link);
         if (rc == STORE_NOTFOUND) {
             atomic_fetch_add_explicit(&d->unknown_slugs, 1, memory_order_relaxed);
             return queue(r, MHD_HTTP_NOT_FOUND, d->not_found_link);
@@ -240,10 +296,8 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
     snprintf(c->link, sizeof(c->link), "%s", link->slug);
 
     const char *jv = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "jv");
-    if (!jv || id_visitor_parse(jv, c->visitor) != 0) {
+    if (!jv || id_visitor_parse(jv, c->visitor) != 0)
         id_visitor_new(c->visitor);
-        r->new_visitor = true;
-    }
     id_visitor_format(c->visitor, r->visitor_text);
 
     ip_addr ip;
@@ -275,17 +329,18 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
 
     char jclid[ID_CLICK_TEXT + 1];
     id_click_format(c->id, jclid);
-    url_param utm[5] = {{"utm_source", link->utm_source},   {"utm_medium", link->utm_medium},
-                        {"utm_campaign", link->utm_campaign}, {"utm_content", link->utm_content},
+    url_param utm[5] = {{"utm_source", link->utm_source},
+                        {"utm_medium", link->utm_medium},
+                        {"utm_campaign", link->utm_campaign},
+                        {"utm_content", link->utm_content},
                         {"utm_term", link->utm_term}};
     forwarded fwd = {.n = 0};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &fwd);
     if (url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, fwd.p, fwd.n,
                            jclid) < 0 &&
-        url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, NULL, 0,
-                           jclid) < 0)
+        url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, NULL, 0, jclid) <
+            0)
         snprintf(r->location, sizeof(r->location), "%s", link->dest);
-    free(link);
 
     if (skip) {
         atomic_fetch_add_explicit(&d->excluded, 1, memory_order_relaxed);
@@ -307,14 +362,16 @@ static enum MHD_Result handle_metrics(request *r)
     srv *d = r->d;
     text_buf b;
     text_buf_init(&b, 1 << 16);
-#define COUNTER(name, help, v)                                                                 \
+#define COUNTER(name, help, v)                                                                     \
     text_printf(&b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,          \
                 (unsigned long long)atomic_load(&(v)))
     COUNTER("jejak_clicks_total", "Clicks stored, bots excluded.", d->clicks);
     COUNTER("jejak_unique_clicks_total", "First clicks of a visitor on a link in a UTC day.",
             d->unique_clicks);
-    COUNTER("jejak_bot_clicks_total", "Clicks from bots and link-preview fetchers (stored, not "
-                                      "counted).", d->bot_clicks);
+    COUNTER("jejak_bot_clicks_total",
+            "Clicks from bots and link-preview fetchers (stored, not "
+            "counted).",
+            d->bot_clicks);
     COUNTER("jejak_excluded_clicks_total", "Clicks from --exclude-ip ranges (not stored).",
             d->excluded);
     COUNTER("jejak_unknown_slugs_total", "Requests for a slug that is not a link.",
@@ -324,11 +381,13 @@ static enum MHD_Result handle_metrics(request *r)
 #undef COUNTER
     writer_stats ws;
     writer_get_stats(d->w, &ws);
-    text_printf(&b, "# HELP jejak_commits_total Write transactions committed.\n"
-                    "# TYPE jejak_commits_total counter\njejak_commits_total %llu\n",
+    text_printf(&b,
+                "# HELP jejak_commits_total Write transactions committed.\n"
+                "# TYPE jejak_commits_total counter\njejak_commits_total %llu\n",
                 (unsigned long long)ws.commits);
-    text_printf(&b, "# HELP jejak_map_size_bytes Size of the LMDB map.\n"
-                    "# TYPE jejak_map_size_bytes gauge\njejak_map_size_bytes %zu\n",
+    text_printf(&b,
+                "# HELP jejak_map_size_bytes Size of the LMDB map.\n"
+                "# TYPE jejak_map_size_bytes gauge\njejak_map_size_bytes %zu\n",
                 store_map_size(d->s));
     text_puts(&b, "# HELP jejak_request_duration_seconds Time from request to response.\n"
                   "# TYPE jejak_request_duration_seconds histogram\n");
@@ -347,8 +406,7 @@ static enum MHD_Result handle_metrics(request *r)
     text_printf(&b, "jejak_request_duration_seconds_count %llu\n",
                 (unsigned long long)atomic_load(&d->lat_count));
     enum MHD_Result ret =
-        b.failed ? MHD_NO
-                 : queue_text(r, MHD_HTTP_OK, "text/plain; version=0.0.4", b.ptr, b.len);
+        b.failed ? MHD_NO : queue_text(r, MHD_HTTP_OK, "text/plain; version=0.0.4", b.ptr, b.len);
     text_buf_free(&b);
     return ret;
 }
@@ -356,16 +414,15 @@ static enum MHD_Result handle_metrics(request *r)
 /* ---- dispatch -------------------------------------------------------------------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     (void)upload_data;
     srv *d = cls;
     request *r = *con_cls;
     if (!r) {
-        r = calloc(1, sizeof(*r));
+        r = request_new();
         if (!r)
             return MHD_NO;
         r->d = d;
@@ -403,7 +460,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls;
     (void)conn;
     (void)toe;
-    free(*con_cls);
+    if (*con_cls)
+        request_free(*con_cls);
     *con_cls = NULL;
 }
 
@@ -418,6 +476,16 @@ static struct MHD_Response *static_response(const char *type, const char *body)
     return resp;
 }
 
+static int flush_visits(store_txn *t, void *ctx, bool stopping)
+{
+    return clicks_flush_visits(ctx, t, stopping);
+}
+
+static void visits_committed(void *ctx, int rc)
+{
+    clicks_committed(ctx, rc);
+}
+
 void srv_config_default(srv_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -426,8 +494,7 @@ void srv_config_default(srv_config *c)
     c->conn_timeout_s = 30;
 }
 
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err,
-                        size_t errlen)
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
     char host[64];
     const char *colon = strrchr(listen, ':');
@@ -486,20 +553,27 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (writer_start(&d->w, s)) {
+    int rc = clicks_open(&d->clk, s);
+    if (rc) {
+        snprintf(err, errlen, "cannot load today's clicks: %s", store_strerror(rc));
+        goto fail;
+    }
+    writer_hooks hooks = {flush_visits, visits_committed, d->clk};
+    if (writer_start(&d->w, s, &hooks)) {
         snprintf(err, errlen, "cannot start the writer thread");
         goto fail;
     }
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    d->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
-            MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-        0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
+    d->mhd =
+        MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+                             MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+                         0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+                         cfg->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
+                         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+                         1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
     if (!d->mhd) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not ours?)", cfg->listen);
         goto fail;
@@ -508,6 +582,7 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
     return 0;
 fail:
     writer_stop(d->w);
+    clicks_free(d->clk);
     MHD_destroy_response(d->not_found_link);
     MHD_destroy_response(d->not_found);
     MHD_destroy_response(d->healthy);
@@ -536,6 +611,7 @@ void srv_stop(srv *d)
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     writer_stop(d->w);
+    clicks_free(d->clk);
     MHD_destroy_response(d->not_found_link);
     MHD_destroy_response(d->not_found);
     MHD_destroy_response(d->healthy);

@@ -17,14 +17,14 @@
 enum { SRV_MAX_EXCLUDES = 64 };
 
 typedef struct {
-    const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", port 0 = any free port */
-    unsigned threads;         /* HTTP threads; 0 = number of CPUs */
-    unsigned conn_limit;      /* open connections at most */
-    unsigned conn_timeout_s;  /* idle connections are closed after this */
-    bool no_ip;               /* store no address at all */
-    bool no_user_agent;       /* store no device class (bots are still recognized) */
-    bool no_referrer;         /* store no referrer host */
-    bool trust_proxy;         /* take the client address from X-Forwarded-For's last entry */
+    const char *listen;      /* "127.0.0.1:8080", "[::1]:8080", port 0 = any free port */
+    unsigned threads;        /* HTTP threads; 0 = number of CPUs */
+    unsigned conn_limit;     /* open connections at most */
+    unsigned conn_timeout_s; /* idle connections are closed after this */
+    bool no_ip;              /* store no address at all */
+    bool no_user_agent;      /* store no device class (bots are still recognized) */
+    bool no_referrer;        /* store no referrer host */
+    bool trust_proxy;        /* take the client address from X-Forwarded-For's last entry */
     ip_cidr exclude[SRV_MAX_EXCLUDES]; /* clicks from these are redirected, never stored */
     unsigned nexclude;
 } srv_config;

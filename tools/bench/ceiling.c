@@ -13,9 +13,8 @@
 #include <string.h>
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls, (void)url, (void)method, (void)version, (void)upload_data;
     static int first;
@@ -30,8 +29,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                             "utm_medium=influencer&utm_campaign=demo&utm_content=ayu-ramadan&"
                             "jclid=01KAQ3J8W5Z9M6N0P7R2S4T8VX");
     MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "Set-Cookie", "jv=AAAAAAAAAAAAAAAAAAAAAA; Max-Age=31536000; "
-                                             "Path=/; HttpOnly; SameSite=Lax");
+    MHD_add_response_header(r, "Set-Cookie",
+                            "jv=AAAAAAAAAAAAAAAAAAAAAA; Max-Age=31536000; "
+                            "Path=/; HttpOnly; SameSite=Lax");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer-when-downgrade");
     enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_FOUND, r);
     MHD_destroy_response(r);
@@ -51,8 +51,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO, (uint16_t)port, NULL, NULL, on_request,
-        NULL, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 16384,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO, (uint16_t)port, NULL, NULL, on_request, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 16384,
         MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "jejak-ceiling: cannot listen on %u\n", port);

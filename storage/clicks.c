@@ -1,0 +1,316 @@
+/*
+ * clicks.c: the click write path (see clicks.h for why it is shaped this way).
+ *
+ * The unique set is open addressing over 64-bit xxh3 hashes of (day, link, visitor); a
+ * false "not unique" needs a 64-bit collision among one day's pairs. Two days are kept so
+ * that a click stamped just before midnight and committed just after is judged by its own
+ * day.
+ */
+#include "storage/clicks.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xxhash.h>
+
+#include "storage/registry.h"
+#include "storage/text.h"
+
+enum { VISIT_KEY = 40, FLUSH_ENTRIES = 65536, FLUSH_MS = 1000, REINDEX_MS = 60000 };
+
+typedef struct {
+    int64_t day;
+    uint64_t *slot;
+    size_t cap, used;
+} day_set;
+
+struct clicks {
+    store *s;
+    day_set days[2];  /* [0] newer */
+    uint8_t *pending; /* VISIT_KEY bytes each */
+    size_t npending, cap_pending;
+    int64_t pending_max_ts; /* newest click among pending */
+    int64_t last_flush_ms;
+    size_t flushed; /* entries written by the transaction being committed */
+};
+
+static void set_free(day_set *d)
+{
+    free(d->slot);
+    memset(d, 0, sizeof(*d));
+}
+
+/* Inserts h; returns 1 if new, 0 if present, -1 on allocation failure. */
+static int set_add(day_set *d, uint64_t h)
+{
+    if (h == 0)
+        h = 1; /* 0 marks an empty slot */
+    if (2 * (d->used + 1) > d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 4096;
+        uint64_t *slot = calloc(cap, sizeof(*slot));
+        if (!slot)
+            return -1;
+        for (size_t i = 0; i < d->cap; i++) {
+            if (!d->slot[i])
+                continue;
+            size_t j = (size_t)d->slot[i] & (cap - 1);
+            while (slot[j])
+                j = (j + 1) & (cap - 1);
+            slot[j] = d->slot[i];
+        }
+        free(d->slot);
+        d->slot = slot;
+        d->cap = cap;
+    }
+    size_t j = (size_t)h & (d->cap - 1);
+    while (d->slot[j]) {
+        if (d->slot[j] == h)
+            return 0;
+        j = (j + 1) & (d->cap - 1);
+    }
+    d->slot[j] = h;
+    d->used++;
+    return 1;
+}
+
+/* The set for day, making room by dropping the oldest; NULL for a day older than both. */
+static day_set *set_for(clicks *c, int64_t day)
+{
+    if (c->days[0].day == day && c->days[0].cap)
+        return &c->days[0];
+    if (c->days[1].day == day && c->days[1].cap)
+        return &c->days[1];
+    if (c->days[0].cap && day < c->days[0].day && (!c->days[1].cap || day < c->days[1].day))
+        return NULL;
+    if (c->days[0].cap && day < c->days[0].day) {
+        set_free(&c->days[1]);
+        c->days[1].day = day;
+        return &c->days[1];
+    }
+    set_free(&c->days[1]);
+    c->days[1] = c->days[0];
+    memset(&c->days[0], 0, sizeof(c->days[0]));
+    c->days[0].day = day;
+    return &c->days[0];
+}
+
+static uint64_t pair_hash(int64_t day, const char *link, const uint8_t visitor[16])
+{
+    uint8_t buf[8 + REC_ID + 16];
+    size_t n = strlen(link);
+    memcpy(buf, &day, 8);
+    memcpy(buf + 8, visitor, 16);
+    memcpy(buf + 24, link, n);
+    return XXH3_64bits(buf, 24 + n);
+}
+
+/* 1 if this is the first non-bot click of the pair in its UTC day. */
+static int mark_unique(clicks *c, const rec_click *k)
+{
+    int64_t day = k->ts_ms / 86400000;
+    day_set *d = set_for(c, day);
+    if (!d)
+        return 0; /* older than yesterday: a clock far behind; never count it twice */
+    int r = set_add(d, pair_hash(day, k->link, k->visitor));
+    return r < 0 ? 0 : r;
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static int queue_visit(clicks *c, const rec_click *k)
+{
+    if (c->npending == c->cap_pending) {
+        size_t cap = c->cap_pending ? c->cap_pending * 2 : 1024;
+        uint8_t *p = realloc(c->pending, cap * VISIT_KEY);
+        if (!p)
+            return STORE_ERROR;
+        c->pending = p;
+        c->cap_pending = cap;
+    }
+    uint8_t *key = c->pending + c->npending++ * VISIT_KEY;
+    memcpy(key, k->visitor, 16);
+    be64(key + 16, (uint64_t)k->ts_ms);
+    memcpy(key + 24, k->id, 16);
+    if (k->ts_ms > c->pending_max_ts)
+        c->pending_max_ts = k->ts_ms;
+    return STORE_OK;
+}
+
+int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
+{
+    if (!*decided) {
+        click->flags &= (uint8_t)~REC_CLICK_UNIQUE;
+        if (!(click->flags & REC_CLICK_BOT) && mark_unique(c, click))
+            click->flags |= REC_CLICK_UNIQUE;
+        *decided = true;
+        if (!(click->flags & REC_CLICK_BOT) && queue_visit(c, click))
+            return STORE_ERROR;
+    }
+    return reg_put_click(t, click);
+}
+
+static int put_mark(store_txn *t, int64_t ts)
+{
+    uint8_t b[8];
+    be64(b, (uint64_t)ts);
+    return store_put(t, STORE_DB_META, "visits_mark", 11, b, 8, 0);
+}
+
+static int cmp_visit(const void *a, const void *b)
+{
+    return memcmp(a, b, VISIT_KEY);
+}
+
+int clicks_flush_visits(clicks *c, store_txn *t, bool force)
+{
+    int64_t now = text_now_ms();
+    if (!c->npending ||
+        (!force && c->npending < FLUSH_ENTRIES && now - c->last_flush_ms < FLUSH_MS))
+        return STORE_OK;
+    /* Sorted keys make the bulk insert walk the tree once, page by page. */
+    qsort(c->pending, c->npending, VISIT_KEY, cmp_visit);
+    for (size_t i = 0; i < c->npending; i++) {
+        int rc = store_put(t, STORE_DB_VISITS, c->pending + i * VISIT_KEY, VISIT_KEY, "", 0, 0);
+        if (rc)
+            return rc; /* STORE_FULL: the batch is retried with the queue intact */
+    }
+    int rc = put_mark(t, c->pending_max_ts);
+    if (rc)
+        return rc;
+    c->flushed = c->npending; /* dropped from the queue once the commit lands */
+    c->last_flush_ms = now;
+    return STORE_OK;
+}
+
+void clicks_committed(clicks *c, int rc)
+{
+    if (rc == STORE_OK && c->flushed) {
+        memmove(c->pending, c->pending + c->flushed * VISIT_KEY,
+                (c->npending - c->flushed) * VISIT_KEY);
+        c->npending -= c->flushed;
+    }
+    c->flushed = 0;
+}
+
+/* ---- start: rebuild what lives in memory ------------------------------------------ */
+
+typedef struct {
+    clicks *c;
+    store_txn *t;
+    int64_t mark;
+    size_t indexed;
+    uint8_t resume[16]; /* where the next chunk starts */
+    bool more;
+} scan_ctx;
+
+static int rebuild_one(const rec_click *k, void *arg)
+{
+    scan_ctx *x = arg;
+    if ((k->flags & (REC_CLICK_BOT | REC_CLICK_UNIQUE)) == REC_CLICK_UNIQUE) {
+        int64_t day = k->ts_ms / 86400000;
+        day_set *d = set_for(x->c, day);
+        if (d && set_add(d, pair_hash(day, k->link, k->visitor)) < 0)
+            return STORE_ERROR;
+    }
+    return 0;
+}
+
+enum { REINDEX_CHUNK = 100000, CHUNK_FULL = 1 };
+
+static int reindex_one(const rec_click *k, void *arg)
+{
+    scan_ctx *x = arg;
+    if (x->indexed == REINDEX_CHUNK) {
+        memcpy(x->resume, k->id, 16);
+        x->more = true;
+        return CHUNK_FULL;
+    }
+    x->indexed++;
+    if (k->flags & REC_CLICK_BOT)
+        return 0;
+    uint8_t key[VISIT_KEY];
+    memcpy(key, k->visitor, 16);
+    be64(key + 16, (uint64_t)k->ts_ms);
+    memcpy(key + 24, k->id, 16);
+    if (k->ts_ms > x->mark)
+        x->mark = k->ts_ms;
+    return store_put(x->t, STORE_DB_VISITS, key, VISIT_KEY, "", 0, 0);
+}
+
+static int reindex_chunk(store_txn *t, void *arg)
+{
+    scan_ctx *x = arg;
+    x->t = t;
+    x->indexed = 0;
+    x->more = false;
+    uint8_t from[16];
+    memcpy(from, x->resume, 16);
+    int rc = reg_each_click_from(t, from, reindex_one, x);
+    if (rc && rc != CHUNK_FULL)
+        return rc;
+    return put_mark(t, x->mark);
+}
+
+static int read_mark(store_txn *t, void *arg)
+{
+    int64_t *mark = arg;
+    store_val v;
+    int rc = store_get(t, STORE_DB_META, "visits_mark", 11, &v);
+    *mark = 0;
+    if (rc == STORE_NOTFOUND)
+        return STORE_OK;
+    if (rc || v.len != 8)
+        return rc ? rc : STORE_CORRUPT;
+    const uint8_t *p = v.data;
+    for (int i = 0; i < 8; i++)
+        *mark = (int64_t)((uint64_t)*mark << 8 | p[i]);
+    return STORE_OK;
+}
+
+int clicks_open(clicks **out, store *s)
+{
+    clicks *c = calloc(1, sizeof(*c));
+    if (!c)
+        return STORE_ERROR;
+    c->s = s;
+    c->last_flush_ms = text_now_ms();
+    scan_ctx x = {.c = c};
+    store_txn *t;
+    int rc = store_read_begin(s, &t);
+    if (rc == STORE_OK) {
+        int64_t today = text_now_ms() / 86400000;
+        rc = reg_each_click(t, (today - 1) * 86400000, rebuild_one, &x);
+        if (rc == STORE_OK)
+            rc = read_mark(t, &x.mark);
+        store_read_end(t);
+    }
+    /* Index every click since shortly before the mark: clicks commit slightly out of
+     * time order, and putting an entry twice is harmless. */
+    int64_t from = x.mark > REINDEX_MS ? x.mark - REINDEX_MS : 0;
+    be64(x.resume, (uint64_t)from << 16);
+    memset(x.resume + 8, 0, 8);
+    do {
+        if (rc == STORE_OK)
+            rc = store_update(s, reindex_chunk, &x);
+    } while (rc == STORE_OK && x.more);
+    if (rc) {
+        clicks_free(c);
+        return rc;
+    }
+    *out = c;
+    return STORE_OK;
+}
+
+void clicks_free(clicks *c)
+{
+    if (!c)
+        return;
+    set_free(&c->days[0]);
+    set_free(&c->days[1]);
+    free(c->pending);
+    free(c);
+}

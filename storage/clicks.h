@@ -1,0 +1,41 @@
+/*
+ * clicks.h: how a click is written, on the writer thread: the click record, the decision
+ * "first click of this visitor on this link today" (unique), and the visits index
+ * (visitor -> clicks) that journeys are built from.
+ *
+ * Why not write the indexes with each click: both are keyed by visitor, so each click
+ * would dirty a random page of each index, and those pages, not the click, would make up
+ * most of every commit's flush. Instead:
+ *   - unique is decided in memory (a set of today's and yesterday's (day, link, visitor)
+ *     hashes, rebuilt from the clicks table at start) and stored in the click itself;
+ *   - visits index entries are queued and written in bulk, at most a second late, and
+ *     at once before anything reads the index (clicks_flush_visits). A watermark in the
+ *     meta records how far the index has been written; at start, the clicks after it are
+ *     indexed again (idempotent), so a crash loses no index entry.
+ *
+ * All functions run on one thread (the writer's) except where noted.
+ */
+#ifndef JEJAK_CLICKS_H
+#define JEJAK_CLICKS_H
+
+#include <stdbool.h>
+
+#include "storage/record.h"
+#include "storage/store.h"
+
+typedef struct clicks clicks;
+
+/* Rebuilds the in-memory state from the store (today's clicks; visits after the watermark).
+ * Call without a transaction open. The caller owns *out (clicks_free). */
+int clicks_open(clicks **out, store *s);
+void clicks_free(clicks *c);
+
+/* Decides c's unique flag (once: *decided remembers it across a batch retry), then writes
+ * the click record and queues its visits entry. Inside the writer's transaction. */
+int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided);
+/* Writes queued visits entries if forced, or if enough time or entries have piled up. */
+int clicks_flush_visits(clicks *c, store_txn *t, bool force);
+/* Tells the outcome of the transaction that clicks_flush_visits wrote into. */
+void clicks_committed(clicks *c, int rc);
+
+#endif
