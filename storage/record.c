@@ -6,9 +6,19 @@
  */
 #include "storage/record.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-enum { V_INFLUENCER = 1, V_CAMPAIGN = 1, V_LINK = 1, V_CLICK = 1 };
+enum {
+    V_INFLUENCER = 1,
+    V_CAMPAIGN = 1,
+    V_LINK = 1,
+    V_CLICK = 1,
+    V_SHOP = 1,
+    V_COUPON = 1,
+    V_CONVERSION = 1
+};
 
 void rec_put_u8(rec_writer *w, uint8_t v)
 {
@@ -246,4 +256,186 @@ const char *rec_device_name(uint8_t device)
 {
     static const char *names[] = {"", "desktop", "mobile", "tablet", "bot"};
     return device <= REC_DEVICE_BOT ? names[device] : "";
+}
+
+size_t rec_shop_encode(const rec_shop *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_SHOP);
+    rec_put_str(&w, r->id, sizeof(r->id));
+    rec_put_str(&w, r->secret, sizeof(r->secret));
+    rec_put_bytes(&w, r->token_hash, sizeof(r->token_hash));
+    rec_put_u64(&w, (uint64_t)r->created_ms);
+    return done(&w);
+}
+
+int rec_shop_decode(const uint8_t *in, size_t len, rec_shop *r)
+{
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_SHOP)
+        return -1;
+    rec_get_str(&rd, r->id, sizeof(r->id));
+    rec_get_str(&rd, r->secret, sizeof(r->secret));
+    rec_get_bytes(&rd, r->token_hash, sizeof(r->token_hash));
+    r->created_ms = (int64_t)rec_get_u64(&rd);
+    return finish(&rd);
+}
+
+size_t rec_coupon_encode(const rec_coupon *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_COUPON);
+    rec_put_str(&w, r->code, sizeof(r->code));
+    rec_put_str(&w, r->influencer, sizeof(r->influencer));
+    rec_put_str(&w, r->campaign, sizeof(r->campaign));
+    rec_put_u64(&w, (uint64_t)r->created_ms);
+    return done(&w);
+}
+
+int rec_coupon_decode(const uint8_t *in, size_t len, rec_coupon *r)
+{
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_COUPON)
+        return -1;
+    rec_get_str(&rd, r->code, sizeof(r->code));
+    rec_get_str(&rd, r->influencer, sizeof(r->influencer));
+    rec_get_str(&rd, r->campaign, sizeof(r->campaign));
+    r->created_ms = (int64_t)rec_get_u64(&rd);
+    return finish(&rd);
+}
+
+static const char *const event_names[REC_EVENT_COUNT] = {"purchase", "lead", "signup", "install"};
+static const char *const status_names[REC_STATUS_COUNT] = {"approved", "pending", "declined",
+                                                           "refunded"};
+
+const char *rec_event_name(uint8_t e)
+{
+    return e < REC_EVENT_COUNT ? event_names[e] : "";
+}
+
+const char *rec_status_name(uint8_t s)
+{
+    return s < REC_STATUS_COUNT ? status_names[s] : "";
+}
+
+int rec_event_parse(const char *s)
+{
+    for (int i = 0; i < REC_EVENT_COUNT; i++)
+        if (!strcasecmp(s, event_names[i]))
+            return i;
+    return -1;
+}
+
+int rec_status_parse(const char *s)
+{
+    for (int i = 0; i < REC_STATUS_COUNT; i++)
+        if (!strcasecmp(s, status_names[i]))
+            return i;
+    return -1;
+}
+
+enum { CREDIT_MAX_BYTES = 3 * (2 + REC_ID) + 16 };
+
+uint8_t *rec_conversion_encode(const rec_conversion *r, size_t *len)
+{
+    size_t cap = 1024;
+    for (int m = 0; m < REC_MODELS; m++) {
+        if (r->ncredits[m] > REC_MAX_CREDITS)
+            return NULL;
+        cap += 2 + (size_t)r->ncredits[m] * CREDIT_MAX_BYTES;
+    }
+    uint8_t *out = malloc(cap);
+    if (!out)
+        return NULL;
+    rec_writer w = {out, 0, cap, false};
+    rec_put_u8(&w, V_CONVERSION);
+    rec_put_str(&w, r->shop, sizeof(r->shop));
+    rec_put_str(&w, r->order_id, sizeof(r->order_id));
+    rec_put_u8(&w, r->event);
+    rec_put_u8(&w, r->status);
+    rec_put_u8(&w, r->via);
+    rec_put_u64(&w, (uint64_t)r->amount);
+    rec_put_str(&w, r->currency, sizeof(r->currency));
+    rec_put_str(&w, r->click_id, sizeof(r->click_id));
+    rec_put_str(&w, r->coupon, sizeof(r->coupon));
+    rec_put_u64(&w, (uint64_t)r->ts_ms);
+    rec_put_u64(&w, (uint64_t)r->created_ms);
+    rec_put_u64(&w, (uint64_t)r->updated_ms);
+    for (int m = 0; m < REC_MODELS; m++) {
+        rec_put_u8(&w, (uint8_t)(r->ncredits[m] >> 8));
+        rec_put_u8(&w, (uint8_t)r->ncredits[m]);
+        for (unsigned i = 0; i < r->ncredits[m]; i++) {
+            const rec_credit *c = &r->credits[m][i];
+            rec_put_str(&w, c->link, sizeof(c->link));
+            rec_put_str(&w, c->influencer, sizeof(c->influencer));
+            rec_put_str(&w, c->campaign, sizeof(c->campaign));
+            rec_put_u64(&w, (uint64_t)c->share);
+            rec_put_u64(&w, (uint64_t)c->amount);
+        }
+    }
+    if (w.bad || r->event >= REC_EVENT_COUNT || r->status >= REC_STATUS_COUNT ||
+        r->via > REC_VIA_COUPON) {
+        free(out);
+        return NULL;
+    }
+    *len = w.len;
+    return out;
+}
+
+int rec_conversion_decode(const uint8_t *key, size_t keylen, const uint8_t *in, size_t len,
+                          rec_conversion *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (keylen != sizeof(r->id))
+        return -1;
+    memcpy(r->id, key, sizeof(r->id));
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_CONVERSION)
+        return -1;
+    rec_get_str(&rd, r->shop, sizeof(r->shop));
+    rec_get_str(&rd, r->order_id, sizeof(r->order_id));
+    r->event = rec_get_u8(&rd);
+    r->status = rec_get_u8(&rd);
+    r->via = rec_get_u8(&rd);
+    r->amount = (int64_t)rec_get_u64(&rd);
+    rec_get_str(&rd, r->currency, sizeof(r->currency));
+    rec_get_str(&rd, r->click_id, sizeof(r->click_id));
+    rec_get_str(&rd, r->coupon, sizeof(r->coupon));
+    r->ts_ms = (int64_t)rec_get_u64(&rd);
+    r->created_ms = (int64_t)rec_get_u64(&rd);
+    r->updated_ms = (int64_t)rec_get_u64(&rd);
+    if (rd.bad || r->event >= REC_EVENT_COUNT || r->status >= REC_STATUS_COUNT ||
+        r->via > REC_VIA_COUPON)
+        return -1;
+    for (int m = 0; m < REC_MODELS; m++) {
+        unsigned n = (unsigned)rec_get_u8(&rd) << 8;
+        n |= rec_get_u8(&rd);
+        /* Each line takes at least 22 bytes: a count larger than the rest is a lie. */
+        if (rd.bad || n > REC_MAX_CREDITS || n * 22u > len - rd.off)
+            return -1;
+        if (n == 0)
+            continue;
+        r->credits[m] = calloc(n, sizeof(rec_credit));
+        if (!r->credits[m])
+            return -1;
+        r->ncredits[m] = (uint16_t)n;
+        for (unsigned i = 0; i < n; i++) {
+            rec_credit *c = &r->credits[m][i];
+            rec_get_str(&rd, c->link, sizeof(c->link));
+            rec_get_str(&rd, c->influencer, sizeof(c->influencer));
+            rec_get_str(&rd, c->campaign, sizeof(c->campaign));
+            c->share = (int64_t)rec_get_u64(&rd);
+            c->amount = (int64_t)rec_get_u64(&rd);
+        }
+    }
+    return finish(&rd);
+}
+
+void rec_conversion_free(rec_conversion *r)
+{
+    for (int m = 0; m < REC_MODELS; m++) {
+        free(r->credits[m]);
+        r->credits[m] = NULL;
+        r->ncredits[m] = 0;
+    }
 }

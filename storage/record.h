@@ -80,6 +80,70 @@ typedef struct {
     char lang[REC_LANG];
 } rec_click;
 
+typedef struct {
+    char id[REC_ID];
+    char secret[65];        /* 64 hex digits: the HMAC key, as printed once */
+    uint8_t token_hash[32]; /* SHA-256 of the URL token: the token itself is never stored */
+    int64_t created_ms;
+} rec_shop;
+
+typedef struct {
+    char code[REC_ID]; /* uppercased: codes match case-insensitively */
+    char influencer[REC_ID];
+    char campaign[REC_ID];
+    int64_t created_ms;
+} rec_coupon;
+
+typedef enum {
+    REC_EVENT_PURCHASE,
+    REC_EVENT_LEAD,
+    REC_EVENT_SIGNUP,
+    REC_EVENT_INSTALL,
+    REC_EVENT_COUNT
+} rec_event;
+typedef enum {
+    REC_STATUS_APPROVED,
+    REC_STATUS_PENDING,
+    REC_STATUS_DECLINED,
+    REC_STATUS_REFUNDED,
+    REC_STATUS_COUNT
+} rec_status;
+typedef enum { REC_VIA_NONE, REC_VIA_CLICK, REC_VIA_COUPON } rec_via;
+
+enum { REC_MODELS = 5, REC_MAX_CREDITS = 256, REC_ORDER = 129, REC_CLICK_TEXT = 65 };
+
+/* One line of a conversion's credit under one model: who earned which part. */
+typedef struct {
+    char link[REC_ID]; /* "" for a coupon credit */
+    char influencer[REC_ID];
+    char campaign[REC_ID];
+    int64_t share;  /* parts of 1e9 (MODEL_SHARE_ONE) of one conversion */
+    int64_t amount; /* minor units */
+} rec_credit;
+
+typedef struct {
+    uint8_t id[16]; /* time-ordered like a click id: the key */
+    char shop[REC_ID];
+    char order_id[REC_ORDER];
+    uint8_t event;  /* rec_event */
+    uint8_t status; /* rec_status */
+    uint8_t via;    /* rec_via */
+    int64_t amount; /* minor units of currency */
+    char currency[4];
+    char click_id[REC_CLICK_TEXT]; /* as the shop sent it */
+    char coupon[REC_ID];
+    int64_t ts_ms;      /* when it happened (occurred_at) */
+    int64_t created_ms; /* when jejak first recorded it */
+    int64_t updated_ms; /* last status change */
+    uint16_t ncredits[REC_MODELS];
+    rec_credit *credits[REC_MODELS]; /* owned: rec_conversion_free */
+} rec_conversion;
+
+const char *rec_event_name(uint8_t e);
+const char *rec_status_name(uint8_t s);
+int rec_event_parse(const char *s);  /* -1 if unknown */
+int rec_status_parse(const char *s); /* -1 if unknown */
+
 /* Encoders return the encoded length, or 0 if out (at least REC_MAX_BYTES) is too small or a
  * string is longer than its field allows. Decoders return 0, or -1 on any malformed input. */
 size_t rec_influencer_encode(const rec_influencer *r, uint8_t *out, size_t outlen);
@@ -92,6 +156,19 @@ int rec_link_decode(const uint8_t *in, size_t len, rec_link *r);
 size_t rec_click_encode(const rec_click *r, uint8_t *out, size_t outlen);
 int rec_click_decode(const uint8_t *key, size_t keylen, const uint8_t *in, size_t len,
                      rec_click *r);
+
+size_t rec_shop_encode(const rec_shop *r, uint8_t *out, size_t outlen);
+int rec_shop_decode(const uint8_t *in, size_t len, rec_shop *r);
+size_t rec_coupon_encode(const rec_coupon *r, uint8_t *out, size_t outlen);
+int rec_coupon_decode(const uint8_t *in, size_t len, rec_coupon *r);
+/* A conversion is larger than REC_MAX_BYTES when many links share the credit: its encoder
+ * allocates. Returns a buffer the caller frees (and its length), or NULL. The decoder
+ * allocates the credit arrays; free them with rec_conversion_free (also after a failed
+ * decode). */
+uint8_t *rec_conversion_encode(const rec_conversion *r, size_t *len);
+int rec_conversion_decode(const uint8_t *key, size_t keylen, const uint8_t *in, size_t len,
+                          rec_conversion *r);
+void rec_conversion_free(rec_conversion *r);
 
 const char *rec_device_name(uint8_t device); /* "desktop"... ; "" for unknown */
 

@@ -6,6 +6,7 @@
  */
 #include "storage/registry.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "storage/id.h"
@@ -115,6 +116,150 @@ int reg_each_link(store_txn *t, int (*fn)(const rec_link *, void *), void *ctx)
     rec_link r;
     each_ctx e = {dec_link, (int (*)(const void *, void *))fn, &r, ctx};
     return store_each(t, STORE_DB_LINKS, NULL, 0, each_one, &e);
+}
+
+int reg_put_shop(store_txn *t, const rec_shop *r)
+{
+    uint8_t buf[REC_MAX_BYTES];
+    size_t n = rec_shop_encode(r, buf, sizeof(buf));
+    return put_encoded(t, STORE_DB_SHOPS, r->id, buf, n, STORE_NOOVERWRITE);
+}
+
+int reg_get_shop(store_txn *t, const char *id, rec_shop *r)
+{
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_SHOPS, id, strlen(id), &v);
+    if (rc)
+        return rc;
+    return rec_shop_decode(v.data, v.len, r) ? STORE_CORRUPT : STORE_OK;
+}
+
+static int dec_shop(const uint8_t *p, size_t n, void *r)
+{
+    return rec_shop_decode(p, n, r);
+}
+
+int reg_each_shop(store_txn *t, int (*fn)(const rec_shop *, void *), void *ctx)
+{
+    rec_shop r;
+    each_ctx e = {dec_shop, (int (*)(const void *, void *))fn, &r, ctx};
+    return store_each(t, STORE_DB_SHOPS, NULL, 0, each_one, &e);
+}
+
+static void upper(char *dst, const char *src, size_t cap)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++)
+        dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 32 : src[i]);
+    dst[i] = '\0';
+}
+
+int reg_put_coupon(store_txn *t, const rec_coupon *r)
+{
+    rec_coupon u = *r;
+    upper(u.code, r->code, sizeof(u.code));
+    uint8_t buf[REC_MAX_BYTES];
+    size_t n = rec_coupon_encode(&u, buf, sizeof(buf));
+    return put_encoded(t, STORE_DB_COUPONS, u.code, buf, n, STORE_NOOVERWRITE);
+}
+
+int reg_get_coupon(store_txn *t, const char *code, rec_coupon *r)
+{
+    char key[REC_ID];
+    if (strlen(code) >= sizeof(key))
+        return STORE_NOTFOUND;
+    upper(key, code, sizeof(key));
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_COUPONS, key, strlen(key), &v);
+    if (rc)
+        return rc;
+    return rec_coupon_decode(v.data, v.len, r) ? STORE_CORRUPT : STORE_OK;
+}
+
+static int dec_coupon(const uint8_t *p, size_t n, void *r)
+{
+    return rec_coupon_decode(p, n, r);
+}
+
+int reg_each_coupon(store_txn *t, int (*fn)(const rec_coupon *, void *), void *ctx)
+{
+    rec_coupon r;
+    each_ctx e = {dec_coupon, (int (*)(const void *, void *))fn, &r, ctx};
+    return store_each(t, STORE_DB_COUPONS, NULL, 0, each_one, &e);
+}
+
+static size_t order_key(uint8_t *key, const char *shop, const char *order_id)
+{
+    size_t a = strlen(shop), b = strlen(order_id);
+    memcpy(key, shop, a);
+    key[a] = 0;
+    memcpy(key + a + 1, order_id, b);
+    return a + 1 + b;
+}
+
+int reg_put_conversion(store_txn *t, const rec_conversion *c)
+{
+    size_t n;
+    uint8_t *buf = rec_conversion_encode(c, &n);
+    if (!buf)
+        return STORE_CORRUPT;
+    int rc = store_put(t, STORE_DB_CONVERSIONS, c->id, 16, buf, n, STORE_APPEND);
+    free(buf);
+    if (rc)
+        return rc;
+    uint8_t key[REC_ID + REC_ORDER];
+    size_t klen = order_key(key, c->shop, c->order_id);
+    return store_put(t, STORE_DB_ORDERS, key, klen, c->id, 16, 0);
+}
+
+int reg_get_conversion(store_txn *t, const uint8_t id[16], rec_conversion *r)
+{
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_CONVERSIONS, id, 16, &v);
+    if (rc)
+        return rc;
+    if (rec_conversion_decode(id, 16, v.data, v.len, r)) {
+        rec_conversion_free(r);
+        return STORE_CORRUPT;
+    }
+    return STORE_OK;
+}
+
+int reg_find_order(store_txn *t, const char *shop, const char *order_id, uint8_t id[16])
+{
+    if (strlen(shop) >= REC_ID || strlen(order_id) >= REC_ORDER)
+        return STORE_NOTFOUND;
+    uint8_t key[REC_ID + REC_ORDER];
+    size_t klen = order_key(key, shop, order_id);
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_ORDERS, key, klen, &v);
+    if (rc)
+        return rc;
+    if (v.len != 16)
+        return STORE_CORRUPT;
+    memcpy(id, v.data, 16);
+    return STORE_OK;
+}
+
+typedef struct {
+    int (*fn)(const rec_conversion *, void *);
+    void *ctx;
+} conv_ctx;
+
+static int conv_one(const store_val *k, const store_val *v, void *arg)
+{
+    conv_ctx *e = arg;
+    rec_conversion c;
+    int rc = rec_conversion_decode(k->data, k->len, v->data, v->len, &c) ? STORE_CORRUPT
+                                                                         : e->fn(&c, e->ctx);
+    rec_conversion_free(&c);
+    return rc;
+}
+
+int reg_each_conversion(store_txn *t, int (*fn)(const rec_conversion *, void *), void *ctx)
+{
+    conv_ctx e = {fn, ctx};
+    return store_each(t, STORE_DB_CONVERSIONS, NULL, 0, conv_one, &e);
 }
 
 static void be32(uint8_t *p, uint32_t v)

@@ -24,6 +24,22 @@ int reg_each_influencer(store_txn *t, int (*fn)(const rec_influencer *, void *),
 int reg_each_campaign(store_txn *t, int (*fn)(const rec_campaign *, void *), void *ctx);
 int reg_each_link(store_txn *t, int (*fn)(const rec_link *, void *), void *ctx);
 
+int reg_put_shop(store_txn *t, const rec_shop *r);
+int reg_get_shop(store_txn *t, const char *id, rec_shop *r);
+int reg_each_shop(store_txn *t, int (*fn)(const rec_shop *, void *), void *ctx);
+/* Coupon codes are stored and looked up uppercased (ASCII). */
+int reg_put_coupon(store_txn *t, const rec_coupon *r);
+int reg_get_coupon(store_txn *t, const char *code, rec_coupon *r);
+int reg_each_coupon(store_txn *t, int (*fn)(const rec_coupon *, void *), void *ctx);
+
+/* Conversions: put (new or replacing the same id) also maintains the order index. */
+int reg_put_conversion(store_txn *t, const rec_conversion *c);
+/* r must be released with rec_conversion_free after a STORE_OK. */
+int reg_get_conversion(store_txn *t, const uint8_t id[16], rec_conversion *r);
+int reg_find_order(store_txn *t, const char *shop, const char *order_id, uint8_t id[16]);
+/* fn gets each conversion (freed after fn returns). */
+int reg_each_conversion(store_txn *t, int (*fn)(const rec_conversion *, void *), void *ctx);
+
 /* Stores a click record (clicks.c decides its unique flag and indexes it). */
 int reg_put_click(store_txn *t, const rec_click *c);
 int reg_get_click(store_txn *t, const uint8_t id[16], rec_click *c);

@@ -37,7 +37,8 @@ struct store_txn {
 };
 
 static const char *const db_names[STORE_DB_COUNT] = {
-    "meta", "influencers", "campaigns", "links", "clicks", "visits",
+    "meta",   "influencers", "campaigns", "links",       "clicks",
+    "visits", "shops",       "coupons",   "conversions", "orders",
 };
 
 enum { INITIAL_MAP = 64u << 20, MAX_READERS = 510 };
@@ -302,6 +303,20 @@ int store_update(store *s, store_update_fn fn, void *ctx)
         resize(s, size * 2);
     }
     return STORE_FULL;
+}
+
+int store_nested(store_txn *t, store_update_fn fn, void *ctx)
+{
+    store_txn child = {t->s, NULL, true};
+    int rc = mdb_txn_begin(t->s->env, t->txn, 0, &child.txn);
+    if (rc)
+        return map_rc(rc);
+    rc = fn(&child, ctx);
+    if (rc) {
+        mdb_txn_abort(child.txn);
+        return rc;
+    }
+    return map_rc(mdb_txn_commit(child.txn));
 }
 
 int store_get(store_txn *t, store_db db, const void *key, size_t klen, store_val *val)

@@ -34,6 +34,10 @@ typedef enum {
     STORE_DB_LINKS,       /* slug -> rec_link */
     STORE_DB_CLICKS,      /* click id (16 bytes, time-ordered) -> rec_click */
     STORE_DB_VISITS,      /* visitor(16) ts(8) click id(16) -> "" : a visitor's journey */
+    STORE_DB_SHOPS,       /* id -> rec_shop */
+    STORE_DB_COUPONS,     /* uppercased code -> rec_coupon */
+    STORE_DB_CONVERSIONS, /* conversion id (16 bytes, time-ordered) -> rec_conversion */
+    STORE_DB_ORDERS,      /* shop NUL order_id -> conversion id: one conversion per order */
     STORE_DB_COUNT
 } store_db;
 
@@ -74,6 +78,10 @@ void store_read_end(store_txn *t);
  * must not have effects outside the transaction that cannot be repeated. */
 typedef int (*store_update_fn)(store_txn *t, void *ctx);
 int store_update(store *s, store_update_fn fn, void *ctx);
+
+/* Runs fn in a transaction nested in t: all of fn's writes land, or none of them (when fn
+ * fails), while t goes on. */
+int store_nested(store_txn *t, store_update_fn fn, void *ctx);
 
 enum { STORE_NOOVERWRITE = 1, STORE_APPEND = 2 };
 int store_get(store_txn *t, store_db db, const void *key, size_t klen, store_val *val);

@@ -24,5 +24,8 @@ int cmd_influencer(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_clicks(int argc, char **argv);
+int cmd_shop(int argc, char **argv);
+int cmd_coupon(int argc, char **argv);
+int cmd_conversions(int argc, char **argv);
 
 #endif

@@ -27,7 +27,9 @@ enum {
     OPT_THREADS,
     OPT_CONN_LIMIT,
     OPT_TIMEOUT,
-    OPT_PUBLIC
+    OPT_PUBLIC,
+    OPT_LOOKBACK,
+    OPT_COUPON_PRIORITY
 };
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -79,19 +81,22 @@ static void raise_fd_limit(void)
 
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option options[] = {{"data", required_argument, NULL, OPT_DATA},
-                                            {"listen", required_argument, NULL, OPT_LISTEN},
-                                            {"demo", no_argument, NULL, OPT_DEMO},
-                                            {"no-ip", no_argument, NULL, OPT_NO_IP},
-                                            {"no-user-agent", no_argument, NULL, OPT_NO_UA},
-                                            {"no-referrer", no_argument, NULL, OPT_NO_REF},
-                                            {"exclude-ip", required_argument, NULL, OPT_EXCLUDE},
-                                            {"trust-proxy", no_argument, NULL, OPT_TRUST},
-                                            {"threads", required_argument, NULL, OPT_THREADS},
-                                            {"conn-limit", required_argument, NULL, OPT_CONN_LIMIT},
-                                            {"timeout", required_argument, NULL, OPT_TIMEOUT},
-                                            {"public-url", required_argument, NULL, OPT_PUBLIC},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"data", required_argument, NULL, OPT_DATA},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"demo", no_argument, NULL, OPT_DEMO},
+        {"no-ip", no_argument, NULL, OPT_NO_IP},
+        {"no-user-agent", no_argument, NULL, OPT_NO_UA},
+        {"no-referrer", no_argument, NULL, OPT_NO_REF},
+        {"exclude-ip", required_argument, NULL, OPT_EXCLUDE},
+        {"trust-proxy", no_argument, NULL, OPT_TRUST},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"conn-limit", required_argument, NULL, OPT_CONN_LIMIT},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"public-url", required_argument, NULL, OPT_PUBLIC},
+        {"lookback-days", required_argument, NULL, OPT_LOOKBACK},
+        {"coupon-priority", no_argument, NULL, OPT_COUPON_PRIORITY},
+        {NULL, 0, NULL, 0}};
     srv_config cfg;
     srv_config_default(&cfg);
     const char *data = NULL, *public_url = NULL;
@@ -144,6 +149,13 @@ int cmd_serve(int argc, char **argv)
             break;
         case OPT_PUBLIC:
             public_url = optarg;
+            break;
+        case OPT_LOOKBACK:
+            if (parse_uint(optarg, 3650, &cfg.lookback_days) || !cfg.lookback_days)
+                return cli_error("--lookback-days must be a number of days from 1 to 3650");
+            break;
+        case OPT_COUPON_PRIORITY:
+            cfg.coupon_priority = true;
             break;
         default:
             return CLI_USAGE;

@@ -12,7 +12,8 @@ static const char usage[] =
     "usage: jejak <command> [options]\n"
     "\n"
     "  serve [--listen ADDR:PORT] [--demo] [--no-ip] [--no-user-agent] [--no-referrer]\n"
-    "        [--exclude-ip CIDR]... [--trust-proxy] [--threads N]\n"
+    "        [--exclude-ip CIDR]... [--trust-proxy] [--threads N] [--lookback-days N]\n"
+    "        [--coupon-priority]\n"
     "                          run the tracker (redirects, clicks)\n"
     "  influencer add ID --name NAME --platform P [--handle H] [--followers N]\n"
     "  influencer list\n"
@@ -22,6 +23,11 @@ static const char usage[] =
     "           [--campaign-tag C] [--content C] [--term T] [--public-url URL]\n"
     "  link list\n"
     "  clicks export [--since TIME] [--format jsonl|csv]\n"
+    "  shop add ID             prints the shop's secret and token, once\n"
+    "  shop list\n"
+    "  coupon add CODE --influencer ID --campaign ID\n"
+    "  coupon list\n"
+    "  conversions export [--format jsonl|csv]\n"
     "\n"
     "Every command takes --data DIR (default $JEJAK_DATA or ./jejak-data).\n";
 
@@ -71,11 +77,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"serve", cmd_serve},
-                {"influencer", cmd_influencer},
-                {"campaign", cmd_campaign},
-                {"link", cmd_link},
-                {"clicks", cmd_clicks}};
+    } cmds[] = {{"serve", cmd_serve},   {"influencer", cmd_influencer},  {"campaign", cmd_campaign},
+                {"link", cmd_link},     {"clicks", cmd_clicks},          {"shop", cmd_shop},
+                {"coupon", cmd_coupon}, {"conversions", cmd_conversions}};
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
         !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);

@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -27,12 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attribution/ledger.h"
 #include "storage/clicks.h"
 #include "storage/id.h"
 #include "storage/registry.h"
 #include "storage/text.h"
 #include "storage/writer.h"
 #include "tracker/headers.h"
+#include "tracker/postback.h"
 #include "tracker/ua.h"
 #include "tracker/url.h"
 
@@ -52,7 +55,10 @@ struct srv {
     atomic_uint_fast64_t inflight; /* requests handed to the writer and not yet answered */
     atomic_uint_fast64_t clicks, bot_clicks, unique_clicks, excluded, unknown_slugs, storage_errors,
         requests;
+    atomic_uint_fast64_t postbacks[3], postbacks_unattributed, postbacks_refused,
+        postback_storage_errors;
     atomic_uint_fast64_t lat_bucket[NBUCKETS + 1], lat_sum_us, lat_count;
+    ledger_config ledger;
     atomic_int_fast64_t last_error_log_s;
 };
 
@@ -68,6 +74,12 @@ struct request {
     int rc;
     uint64_t t0_us;
     bool decided; /* the click's unique flag is settled */
+    bool postback;
+    char *body; /* postback body, at most PB_BODY_MAX bytes; owned */
+    size_t body_len;
+    bool body_too_large;
+    pb_input pb;
+    ledger_result result;
     char visitor_text[ID_VISITOR_TEXT + 1];
     rec_click click;
     rec_link link;
@@ -110,13 +122,15 @@ static request *request_new(void)
     } else if (!(r = malloc(sizeof(*r)))) {
         return NULL;
     }
-    memset(r, 0, offsetof(request, click));
+    memset(r, 0, offsetof(request, pb));
     memset(&r->click, 0, sizeof(r->click));
     return r;
 }
 
 static void request_free(request *r)
 {
+    free(r->body);
+    r->body = NULL;
     if (pool_len < POOL_MAX) {
         r->next_free = pool;
         pool = r;
@@ -355,6 +369,147 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
     return MHD_YES;
 }
 
+/* ---- postbacks ------------------------------------------------------------------- */
+
+static enum MHD_Result queue_json(request *r, unsigned status, text_buf *b)
+{
+    enum MHD_Result ret =
+        b->failed ? MHD_NO : queue_text(r, status, "application/json", b->ptr, b->len);
+    text_buf_free(b);
+    return ret;
+}
+
+static enum MHD_Result refuse(request *r, const pb_error *e)
+{
+    atomic_fetch_add_explicit(&r->d->postbacks_refused, 1, memory_order_relaxed);
+    text_buf b;
+    text_buf_init(&b, 1024);
+    text_puts(&b, "{\"error\":");
+    text_json_str(&b, e->error);
+    if (e->field[0]) {
+        text_puts(&b, ",\"field\":");
+        text_json_str(&b, e->field);
+    }
+    text_puts(&b, "}\n");
+    return queue_json(r, e->status ? e->status : 400, &b);
+}
+
+static int postback_apply(store_txn *t, writer_job *job)
+{
+    request *r = (request *)job;
+    /* The journey reads the visits index: write what the click path has queued first. */
+    int rc = clicks_flush_visits(r->d->clk, t, true);
+    if (rc)
+        return rc;
+    return ledger_record(t, &r->pb.conv, &r->d->ledger, text_now_ms(), &r->result);
+}
+
+static void postback_done(writer_job *job, int rc)
+{
+    request *r = (request *)job;
+    r->rc = rc;
+    r->state = REQ_COMMITTED;
+    MHD_resume_connection(r->conn);
+}
+
+static enum MHD_Result send_postback_result(request *r)
+{
+    srv *d = r->d;
+    if (r->rc != STORE_OK) {
+        atomic_fetch_add_explicit(&d->postback_storage_errors, 1, memory_order_relaxed);
+        static const pb_error busy = {503, "the conversion could not be stored; retry later", ""};
+        return refuse(r, &busy);
+    }
+    static const char *const outcome[] = {"recorded", "duplicate", "updated"};
+    static const char *const via[] = {"null", "\"click\"", "\"coupon\""};
+    bool unattributed = r->result.outcome == LEDGER_RECORDED && r->result.via == REC_VIA_NONE;
+    atomic_fetch_add_explicit(&d->postbacks[r->result.outcome], 1, memory_order_relaxed);
+    if (unattributed)
+        atomic_fetch_add_explicit(&d->postbacks_unattributed, 1, memory_order_relaxed);
+    char id[ID_CLICK_TEXT + 1];
+    id_click_format(r->result.id, id);
+    text_buf b;
+    text_buf_init(&b, 1024);
+    text_printf(&b, "{\"status\":\"%s\",\"conversion_id\":\"%s\",\"attributed_to\":%s}\n",
+                unattributed ? "unattributed" : outcome[r->result.outcome], id,
+                via[r->result.via <= REC_VIA_COUPON ? r->result.via : 0]);
+    return queue_json(r, unattributed ? MHD_HTTP_ACCEPTED : MHD_HTTP_OK, &b);
+}
+
+/* Collects a postback body, refusing it early once it passes PB_BODY_MAX. */
+static enum MHD_Result take_body(request *r, const char *data, size_t *size)
+{
+    if (!r->body_too_large) {
+        if (r->body_len + *size > PB_BODY_MAX) {
+            r->body_too_large = true;
+        } else {
+            if (!r->body && !(r->body = malloc(PB_BODY_MAX + 1)))
+                return MHD_NO;
+            memcpy(r->body + r->body_len, data, *size);
+            r->body_len += *size;
+        }
+    }
+    *size = 0;
+    return MHD_YES;
+}
+
+static enum MHD_Result handle_postback(request *r, bool post)
+{
+    srv *d = r->d;
+    pb_error err;
+    int64_t now = text_now_ms();
+    if (post) {
+        if (r->body_too_large) {
+            pb_error big = {413, "", ""};
+            snprintf(big.error, sizeof(big.error), "the body is larger than %d bytes", PB_BODY_MAX);
+            return refuse(r, &big);
+        }
+        if (pb_from_json(r->body ? r->body : "", r->body_len, now, &r->pb, &err))
+            return refuse(r, &err);
+    } else {
+        forwarded q = {.n = 0};
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+        if (pb_from_pairs(q.p, q.n, true, now, &r->pb, &err))
+            return refuse(r, &err);
+    }
+    rec_shop shop;
+    store_txn *t;
+    int rc = store_read_begin(d->s, &t);
+    if (rc == STORE_OK) {
+        rc = reg_get_shop(t, r->pb.conv.shop, &shop);
+        store_read_end(t);
+    }
+    if (rc == STORE_NOTFOUND) {
+        pb_error unknown = {401, "unknown shop", "shop"};
+        return refuse(r, &unknown);
+    }
+    if (rc) {
+        pb_error busy = {503, "storage unavailable; retry later", ""};
+        return refuse(r, &busy);
+    }
+    if (post) {
+        const char *sig =
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Jejak-Signature");
+        rc = pb_check_signature(sig, r->body ? r->body : "", r->body_len, shop.secret, now / 1000,
+                                &err);
+    } else {
+        uint8_t h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, (const unsigned char *)r->pb.token, strlen(r->pb.token));
+        rc = sodium_memcmp(h, shop.token_hash, sizeof(h));
+        err = (pb_error){401, "the token does not match the shop", "token"};
+    }
+    sodium_memzero(shop.secret, sizeof(shop.secret));
+    if (rc)
+        return refuse(r, &err);
+    r->state = REQ_WAITING;
+    r->job.apply = postback_apply;
+    r->job.done = postback_done;
+    atomic_fetch_add(&d->inflight, 1);
+    MHD_suspend_connection(r->conn);
+    writer_submit(d->w, &r->job);
+    return MHD_YES;
+}
+
 /* ---- health and metrics ---------------------------------------------------------- */
 
 static enum MHD_Result handle_metrics(request *r)
@@ -378,6 +533,17 @@ static enum MHD_Result handle_metrics(request *r)
             d->unknown_slugs);
     COUNTER("jejak_storage_errors_total", "Clicks that could not be stored (visitor redirected).",
             d->storage_errors);
+    text_puts(&b, "# HELP jejak_postbacks_total Postbacks accepted, by outcome.\n"
+                  "# TYPE jejak_postbacks_total counter\n");
+    static const char *const outcome[] = {"recorded", "duplicate", "updated"};
+    for (int i = 0; i < 3; i++)
+        text_printf(&b, "jejak_postbacks_total{outcome=\"%s\"} %llu\n", outcome[i],
+                    (unsigned long long)atomic_load(&d->postbacks[i]));
+    COUNTER("jejak_postbacks_unattributed_total", "Conversions stored without a click or coupon.",
+            d->postbacks_unattributed);
+    COUNTER("jejak_postbacks_refused_total", "Postbacks refused (4xx).", d->postbacks_refused);
+    COUNTER("jejak_postback_storage_errors_total", "Postbacks answered 503 (not stored).",
+            d->postback_storage_errors);
 #undef COUNTER
     writer_stats ws;
     writer_get_stats(d->w, &ws);
@@ -434,14 +600,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->state == REQ_COMMITTED) {
         atomic_fetch_sub(&d->inflight, 1);
-        return send_redirect(r);
-    }
-    if (*upload_data_size) {
-        *upload_data_size = 0; /* no route here takes a body yet */
-        return MHD_YES;
+        return r->postback ? send_postback_result(r) : send_redirect(r);
     }
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (strcmp(url, "/postback") == 0) {
+        r->postback = true;
+        /* A body announced past the cap is refused before it is read. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (post && cl && strtoull(cl, NULL, 10) > PB_BODY_MAX)
+            r->body_too_large = true;
+        if (r->body_too_large)
+            return handle_postback(r, true);
+        if (*upload_data_size)
+            return post ? take_body(r, upload_data, upload_data_size) : MHD_NO;
+        if (!get && !post)
+            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method);
+        return handle_postback(r, post);
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0; /* no other route takes a body */
+        return MHD_YES;
+    }
     if (strncmp(url, "/l/", 3) == 0) {
         if (!get && !head)
             return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method);
@@ -540,6 +721,13 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
     }
     d->s = s;
     d->cfg = *cfg;
+    d->ledger.lookback_ms = (int64_t)(cfg->lookback_days ? cfg->lookback_days : 30) * 86400000;
+    d->ledger.coupon_priority = cfg->coupon_priority;
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "libsodium failed to initialize");
+        free(d);
+        return -1;
+    }
     d->not_found_link = static_response(
         "text/html; charset=utf-8",
         "<!doctype html><title>Link not found</title><h1>Link not found</h1>"

@@ -2,8 +2,8 @@
  * server.h: the jejak daemon: libmicrohttpd on the front, the group-commit writer behind.
  * The only part of jejak that includes microhttpd.h.
  *
- * Routes: GET|HEAD /l/{slug} (the redirect), GET /healthz, GET /metrics (Prometheus).
- * Later issues add their routes in routes_*.c.
+ * Routes: GET|HEAD /l/{slug} (the redirect), GET|POST /postback (conversions from shops),
+ * GET /healthz, GET /metrics (Prometheus).
  */
 #ifndef JEJAK_SERVER_H
 #define JEJAK_SERVER_H
@@ -27,6 +27,8 @@ typedef struct {
     bool trust_proxy;        /* take the client address from X-Forwarded-For's last entry */
     ip_cidr exclude[SRV_MAX_EXCLUDES]; /* clicks from these are redirected, never stored */
     unsigned nexclude;
+    unsigned lookback_days; /* attribution window; 0 = 30 */
+    bool coupon_priority;   /* a known coupon beats the click journey */
 } srv_config;
 
 void srv_config_default(srv_config *c);

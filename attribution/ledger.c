@@ -1,0 +1,193 @@
+/*
+ * ledger.c: conversions joined to clicks (see ledger.h). The only file in attribution/
+ * that reads the store; the arithmetic is model.c's and journey.c's.
+ */
+#include "attribution/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attribution/journey.h"
+#include "attribution/model.h"
+#include "storage/id.h"
+#include "storage/registry.h"
+
+enum { COLLECT_MAX = 1024 }; /* a visitor's clicks read per journey, the latest kept */
+
+typedef struct {
+    journey_touch touch[COLLECT_MAX];
+    char link[COLLECT_MAX][REC_ID];
+    size_t n, seen;
+} journey_buf;
+
+static int collect(const rec_click *k, void *arg)
+{
+    journey_buf *j = arg;
+    /* A ring: when a visitor has more clicks than we keep, the oldest go first. */
+    size_t i = j->seen++ % COLLECT_MAX;
+    j->touch[i].ts = k->ts_ms;
+    memcpy(j->touch[i].id, k->id, 16);
+    j->touch[i].bot = (k->flags & REC_CLICK_BOT) != 0;
+    j->touch[i].ref = (uint32_t)i;
+    memcpy(j->link[i], k->link, REC_ID);
+    if (j->n < COLLECT_MAX)
+        j->n++;
+    return 0;
+}
+
+/* Adds share and amount to the line of link (one line per link and model). */
+static int add_credit(store_txn *t, rec_conversion *c, int m, const char *link, int64_t share,
+                      int64_t amount)
+{
+    for (unsigned i = 0; i < c->ncredits[m]; i++) {
+        if (!strcmp(c->credits[m][i].link, link)) {
+            c->credits[m][i].share += share;
+            c->credits[m][i].amount += amount;
+            return STORE_OK;
+        }
+    }
+    rec_link l;
+    int rc = reg_get_link(t, link, &l);
+    if (rc)
+        return rc;
+    rec_credit *line = &c->credits[m][c->ncredits[m]++];
+    snprintf(line->link, sizeof(line->link), "%s", link);
+    snprintf(line->influencer, sizeof(line->influencer), "%s", l.influencer);
+    snprintf(line->campaign, sizeof(line->campaign), "%s", l.campaign);
+    line->share = share;
+    line->amount = amount;
+    return STORE_OK;
+}
+
+static int alloc_credits(rec_conversion *c, size_t lines)
+{
+    rec_conversion_free(c);
+    for (int m = 0; m < REC_MODELS; m++) {
+        c->credits[m] = calloc(lines ? lines : 1, sizeof(rec_credit));
+        if (!c->credits[m])
+            return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+static int credit_journey(store_txn *t, rec_conversion *c, journey_buf *j, size_t n)
+{
+    int64_t ts[MODEL_MAX_TOUCHES], share[MODEL_MAX_TOUCHES], credit[MODEL_MAX_TOUCHES];
+    for (size_t i = 0; i < n; i++)
+        ts[i] = j->touch[i].ts;
+    int rc = alloc_credits(c, n);
+    for (int m = 0; m < REC_MODELS && rc == STORE_OK; m++) {
+        if (model_credit((model_kind)m, ts, n, c->ts_ms, c->amount, share, credit) < 0)
+            return STORE_ERROR;
+        for (size_t i = 0; i < n && rc == STORE_OK; i++)
+            if (share[i] || credit[i]) /* a click a model gives nothing is not listed */
+                rc = add_credit(t, c, m, j->link[j->touch[i].ref], share[i], credit[i]);
+    }
+    c->via = REC_VIA_CLICK;
+    return rc;
+}
+
+static int credit_coupon(rec_conversion *c, const rec_coupon *k)
+{
+    int rc = alloc_credits(c, 1);
+    for (int m = 0; m < REC_MODELS && rc == STORE_OK; m++) {
+        rec_credit *line = &c->credits[m][0];
+        memcpy(line->influencer, k->influencer, sizeof(line->influencer));
+        memcpy(line->campaign, k->campaign, sizeof(line->campaign));
+        line->share = MODEL_SHARE_ONE;
+        line->amount = c->amount;
+        c->ncredits[m] = 1;
+    }
+    c->via = REC_VIA_COUPON;
+    return rc;
+}
+
+int ledger_attribute(store_txn *t, rec_conversion *c, const ledger_config *cfg)
+{
+    journey_buf *j = NULL;
+    size_t n = 0;
+    int rc = STORE_OK;
+    rec_conversion_free(c);
+    c->via = REC_VIA_NONE;
+
+    uint8_t click_id[16];
+    rec_click clicked;
+    if (c->click_id[0] && id_click_parse(c->click_id, click_id) == 0 &&
+        reg_get_click(t, click_id, &clicked) == STORE_OK) {
+        if (!(j = malloc(sizeof(*j))))
+            return STORE_ERROR;
+        j->n = j->seen = 0;
+        rc = reg_each_visit(t, clicked.visitor, c->ts_ms - cfg->lookback_ms, c->ts_ms, collect, j);
+        if (rc == STORE_OK)
+            n = journey_select(j->touch, j->n, c->ts_ms, cfg->lookback_ms);
+    }
+    rec_coupon coupon;
+    bool has_coupon =
+        rc == STORE_OK && c->coupon[0] && reg_get_coupon(t, c->coupon, &coupon) == STORE_OK;
+    if (rc == STORE_OK) {
+        if (has_coupon && (n == 0 || cfg->coupon_priority))
+            rc = credit_coupon(c, &coupon);
+        else if (n > 0)
+            rc = credit_journey(t, c, j, n);
+    }
+    free(j);
+    return rc;
+}
+
+typedef struct {
+    const rec_conversion *in;
+    const ledger_config *cfg;
+    int64_t now_ms;
+    ledger_result *out;
+} record_ctx;
+
+static int record(store_txn *t, void *arg)
+{
+    record_ctx *x = arg;
+    ledger_result *out = x->out;
+    uint8_t id[16];
+    int rc = reg_find_order(t, x->in->shop, x->in->order_id, id);
+    if (rc == STORE_OK) {
+        rec_conversion old;
+        if ((rc = reg_get_conversion(t, id, &old)))
+            return rc;
+        memcpy(out->id, id, 16);
+        out->via = old.via;
+        out->old_status = old.status;
+        if (old.status == x->in->status) {
+            out->outcome = LEDGER_DUPLICATE;
+        } else {
+            out->outcome = LEDGER_UPDATED;
+            old.status = x->in->status;
+            old.updated_ms = x->now_ms;
+            rc = reg_put_conversion(t, &old);
+        }
+        rec_conversion_free(&old);
+        return rc;
+    }
+    if (rc != STORE_NOTFOUND)
+        return rc;
+    rec_conversion c = *x->in;
+    memset(c.credits, 0, sizeof(c.credits));
+    memset(c.ncredits, 0, sizeof(c.ncredits));
+    id_click_new(c.id, x->now_ms);
+    c.created_ms = c.updated_ms = x->now_ms;
+    rc = ledger_attribute(t, &c, x->cfg);
+    if (rc == STORE_OK)
+        rc = reg_put_conversion(t, &c);
+    out->outcome = LEDGER_RECORDED;
+    out->via = c.via;
+    out->old_status = c.status;
+    memcpy(out->id, c.id, 16);
+    rec_conversion_free(&c);
+    return rc;
+}
+
+int ledger_record(store_txn *t, const rec_conversion *in, const ledger_config *cfg, int64_t now_ms,
+                  ledger_result *out)
+{
+    record_ctx x = {in, cfg, now_ms, out};
+    memset(out, 0, sizeof(*out));
+    return store_nested(t, record, &x);
+}

@@ -1,0 +1,359 @@
+/*
+ * cli_shop.c: `jejak shop add|list`, `jejak coupon add|list` and `jejak conversions export`:
+ * what a shop needs to send postbacks, and reading the conversions back.
+ *
+ * A shop's secret and token are printed once, at creation. The secret is stored (it is
+ * the HMAC key jejak verifies with); the token only as its SHA-256.
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "attribution/model.h"
+#include "attribution/money.h"
+#include "storage/id.h"
+#include "storage/registry.h"
+#include "storage/text.h"
+#include "tools/cli.h"
+
+enum { OPT_DATA = 1000, OPT_INFLUENCER, OPT_CAMPAIGN, OPT_FORMAT };
+static const struct option options[] = {{"data", required_argument, NULL, OPT_DATA},
+                                        {"influencer", required_argument, NULL, OPT_INFLUENCER},
+                                        {"campaign", required_argument, NULL, OPT_CAMPAIGN},
+                                        {"format", required_argument, NULL, OPT_FORMAT},
+                                        {NULL, 0, NULL, 0}};
+
+typedef struct {
+    const char *data, *influencer, *campaign, *format, *positional;
+} args;
+
+static int parse(int argc, char **argv, args *a)
+{
+    memset(a, 0, sizeof(*a));
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_DATA:
+            a->data = optarg;
+            break;
+        case OPT_INFLUENCER:
+            a->influencer = optarg;
+            break;
+        case OPT_CAMPAIGN:
+            a->campaign = optarg;
+            break;
+        case OPT_FORMAT:
+            a->format = optarg;
+            break;
+        default:
+            return -1;
+        }
+    }
+    if (optind < argc)
+        a->positional = argv[optind++];
+    if (optind < argc)
+        return cli_error("unexpected argument '%s'", argv[optind]), -1;
+    return 0;
+}
+
+static int run_read(const char *data, int (*fn)(store_txn *, void *), void *ctx)
+{
+    store *s = cli_open(data);
+    if (!s)
+        return CLI_FAIL;
+    store_txn *t;
+    int rc = store_read_begin(s, &t);
+    if (rc == STORE_OK) {
+        rc = fn(t, ctx);
+        store_read_end(t);
+    }
+    store_close(s);
+    if (fflush(stdout) || rc)
+        return cli_error("cannot read the store: %s", store_strerror(rc));
+    return CLI_OK;
+}
+
+static int run_write(const char *data, store_update_fn fn, void *ctx)
+{
+    store *s = cli_open(data);
+    if (!s)
+        return -1;
+    int rc = store_update(s, fn, ctx);
+    store_close(s);
+    return rc;
+}
+
+/* ---- shops ------------------------------------------------------------------------ */
+
+static int put_shop(store_txn *t, void *ctx)
+{
+    return reg_put_shop(t, ctx);
+}
+
+static int print_shop(const rec_shop *r, void *ctx)
+{
+    (void)ctx;
+    char when[32];
+    text_format_time(r->created_ms, when, sizeof(when));
+    printf("%-24s %s\n", r->id, when);
+    return 0;
+}
+
+static int list_shops(store_txn *t, void *ctx)
+{
+    (void)ctx;
+    printf("%-24s %s\n", "ID", "CREATED");
+    return reg_each_shop(t, print_shop, NULL);
+}
+
+int cmd_shop(int argc, char **argv)
+{
+    args a;
+    const char *verb = argc > 1 ? argv[1] : "";
+    if (parse(argc - 1, argv + 1, &a))
+        return CLI_USAGE;
+    if (!strcmp(verb, "list"))
+        return run_read(a.data, list_shops, NULL);
+    if (strcmp(verb, "add"))
+        return cli_error("usage: jejak shop add ID | jejak shop list"), CLI_USAGE;
+    if (!a.positional || !text_valid_id(a.positional))
+        return cli_error("shop add needs an ID: 1-64 letters, digits, '-' or '_'");
+    if (sodium_init() < 0)
+        return cli_error("libsodium failed to initialize");
+    rec_shop r;
+    memset(&r, 0, sizeof(r));
+    char token[64];
+    snprintf(r.id, sizeof(r.id), "%s", a.positional);
+    id_hex_new(r.secret, 32);
+    id_token_new(token, 24);
+    crypto_hash_sha256(r.token_hash, (const unsigned char *)token, strlen(token));
+    r.created_ms = text_now_ms();
+    int rc = run_write(a.data, put_shop, &r);
+    if (rc == STORE_EXISTS)
+        return cli_error("shop '%s' already exists (its secret was shown when it was added)", r.id);
+    if (rc)
+        return rc < 0 ? CLI_FAIL : cli_error("cannot store the shop: %s", store_strerror(rc));
+    printf("shop %s added. Keep these two lines: they are not shown again.\n", r.id);
+    printf("secret=%s\ntoken=%s\n", r.secret, token);
+    sodium_memzero(&r, sizeof(r));
+    sodium_memzero(token, sizeof(token));
+    return CLI_OK;
+}
+
+/* ---- coupons ---------------------------------------------------------------------- */
+
+typedef struct {
+    rec_coupon c;
+    const char *missing;
+} coupon_ctx;
+
+static int put_coupon(store_txn *t, void *arg)
+{
+    coupon_ctx *x = arg;
+    rec_influencer inf;
+    rec_campaign camp;
+    int rc = reg_get_influencer(t, x->c.influencer, &inf);
+    if (rc == STORE_NOTFOUND)
+        x->missing = "influencer";
+    if (rc)
+        return rc;
+    rc = reg_get_campaign(t, x->c.campaign, &camp);
+    if (rc == STORE_NOTFOUND)
+        x->missing = "campaign";
+    if (rc)
+        return rc;
+    return reg_put_coupon(t, &x->c);
+}
+
+static int print_coupon(const rec_coupon *r, void *ctx)
+{
+    (void)ctx;
+    printf("%-20s %-24s %s\n", r->code, r->influencer, r->campaign);
+    return 0;
+}
+
+static int list_coupons(store_txn *t, void *ctx)
+{
+    (void)ctx;
+    printf("%-20s %-24s %s\n", "CODE", "INFLUENCER", "CAMPAIGN");
+    return reg_each_coupon(t, print_coupon, NULL);
+}
+
+int cmd_coupon(int argc, char **argv)
+{
+    args a;
+    const char *verb = argc > 1 ? argv[1] : "";
+    if (parse(argc - 1, argv + 1, &a))
+        return CLI_USAGE;
+    if (!strcmp(verb, "list"))
+        return run_read(a.data, list_coupons, NULL);
+    if (strcmp(verb, "add"))
+        return cli_error("usage: jejak coupon add CODE --influencer ID --campaign ID | "
+                         "jejak coupon list"),
+               CLI_USAGE;
+    if (!a.positional || !text_valid_id(a.positional))
+        return cli_error("coupon add needs a CODE: 1-64 letters, digits, '-' or '_'");
+    if (!a.influencer || !text_valid_id(a.influencer))
+        return cli_error("--influencer ID is required (an existing influencer)");
+    if (!a.campaign || !text_valid_id(a.campaign))
+        return cli_error("--campaign ID is required (an existing campaign)");
+    coupon_ctx x;
+    memset(&x, 0, sizeof(x));
+    snprintf(x.c.code, sizeof(x.c.code), "%s", a.positional);
+    snprintf(x.c.influencer, sizeof(x.c.influencer), "%s", a.influencer);
+    snprintf(x.c.campaign, sizeof(x.c.campaign), "%s", a.campaign);
+    x.c.created_ms = text_now_ms();
+    int rc = run_write(a.data, put_coupon, &x);
+    if (rc == STORE_NOTFOUND)
+        return cli_error("no %s '%s': add it first", x.missing,
+                         x.missing[0] == 'i' ? a.influencer : a.campaign);
+    if (rc == STORE_EXISTS)
+        return cli_error("coupon '%s' already exists (codes match case-insensitively)",
+                         a.positional);
+    if (rc)
+        return rc < 0 ? CLI_FAIL : cli_error("cannot store the coupon: %s", store_strerror(rc));
+    printf("coupon %s added for %s / %s\n", x.c.code, a.influencer, a.campaign);
+    return CLI_OK;
+}
+
+/* ---- conversions export ----------------------------------------------------------- */
+
+typedef struct {
+    bool csv;
+    text_buf out;
+} export_ctx;
+
+/* "0.333333333" for 333333333 parts of a billion: exact, no float. */
+static void share_text(int64_t share, char *out, size_t n)
+{
+    snprintf(out, n, "%lld.%09lld", (long long)(share / MODEL_SHARE_ONE),
+             (long long)(share % MODEL_SHARE_ONE));
+    size_t len = strlen(out);
+    while (len > 3 && out[len - 1] == '0')
+        out[--len] = '\0';
+}
+
+static void credits_json(text_buf *b, const rec_conversion *c, int m)
+{
+    text_puts(b, "[");
+    for (unsigned i = 0; i < c->ncredits[m]; i++) {
+        const rec_credit *k = &c->credits[m][i];
+        char share[32], amount[MONEY_TEXT_MAX];
+        share_text(k->share, share, sizeof(share));
+        if (money_format(k->amount, c->currency[0] ? c->currency : "XXX", amount, sizeof(amount)) <
+            0)
+            snprintf(amount, sizeof(amount), "%lld", (long long)k->amount);
+        text_puts(b, i ? ",{\"influencer\":" : "{\"influencer\":");
+        text_json_str(b, k->influencer);
+        text_puts(b, ",\"campaign\":");
+        text_json_str(b, k->campaign);
+        text_puts(b, ",\"link\":");
+        if (k->link[0])
+            text_json_str(b, k->link);
+        else
+            text_puts(b, "null");
+        text_printf(b, ",\"share\":%s,\"amount\":\"%s\"}", share, amount);
+    }
+    text_puts(b, "]");
+}
+
+static const char *const conv_columns[] = {"conversion_id", "shop",   "order_id",     "event",
+                                           "status",        "amount", "currency",     "click_id",
+                                           "coupon",        "ts",     "attributed_to"};
+
+static int export_one(const rec_conversion *c, void *arg)
+{
+    export_ctx *e = arg;
+    char id[ID_CLICK_TEXT + 1], amount[MONEY_TEXT_MAX], ts[24];
+    id_click_format(c->id, id);
+    if (!c->currency[0] || money_format(c->amount, c->currency, amount, sizeof(amount)) < 0)
+        snprintf(amount, sizeof(amount), "%lld", (long long)c->amount);
+    snprintf(ts, sizeof(ts), "%lld", (long long)c->ts_ms);
+    static const char *const via[] = {"", "click", "coupon"};
+    const char *vals[] = {id,
+                          c->shop,
+                          c->order_id,
+                          rec_event_name(c->event),
+                          rec_status_name(c->status),
+                          amount,
+                          c->currency,
+                          c->click_id,
+                          c->coupon,
+                          ts,
+                          via[c->via]};
+    text_buf *b = &e->out;
+    text_buf_reset(b);
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        if (e->csv) {
+            if (i)
+                text_puts(b, ",");
+            text_csv_field(b, vals[i]);
+            continue;
+        }
+        text_puts(b, i ? "," : "{");
+        text_json_str(b, conv_columns[i]);
+        text_puts(b, ":");
+        if (i == 9)
+            text_puts(b, vals[i]);
+        else if ((i >= 6 && !vals[i][0]))
+            text_puts(b, "null");
+        else
+            text_json_str(b, vals[i]);
+    }
+    if (e->csv) {
+        /* One column per model, each holding that model's credit lines as JSON. */
+        for (int m = 0; m < MODEL_COUNT; m++) {
+            text_buf cell;
+            text_buf_init(&cell, 1 << 20);
+            credits_json(&cell, c, m);
+            text_puts(b, ",");
+            text_csv_field(b, cell.ptr ? cell.ptr : "[]");
+            text_buf_free(&cell);
+        }
+        text_puts(b, "\n");
+    } else {
+        text_puts(b, ",\"credits\":{");
+        for (int m = 0; m < MODEL_COUNT; m++) {
+            text_printf(b, "%s\"%s\":", m ? "," : "", model_name((model_kind)m));
+            credits_json(b, c, m);
+        }
+        text_puts(b, "}}\n");
+    }
+    if (b->failed || fwrite(b->ptr, 1, b->len, stdout) != b->len)
+        return STORE_ERROR;
+    return 0;
+}
+
+static int export_all(store_txn *t, void *arg)
+{
+    export_ctx *e = arg;
+    if (e->csv) {
+        for (size_t i = 0; i < sizeof(conv_columns) / sizeof(conv_columns[0]); i++)
+            printf("%s%s", i ? "," : "", conv_columns[i]);
+        for (int m = 0; m < MODEL_COUNT; m++)
+            printf(",%s", model_name((model_kind)m));
+        printf("\n");
+    }
+    return reg_each_conversion(t, export_one, e);
+}
+
+int cmd_conversions(int argc, char **argv)
+{
+    args a;
+    if (argc < 2 || strcmp(argv[1], "export"))
+        return cli_error("usage: jejak conversions export [--format jsonl|csv]"), CLI_USAGE;
+    if (parse(argc - 1, argv + 1, &a))
+        return CLI_USAGE;
+    if (a.positional || a.influencer || a.campaign)
+        return cli_error("conversions export takes only --format and --data"), CLI_USAGE;
+    const char *format = a.format ? a.format : "jsonl";
+    if (strcmp(format, "jsonl") && strcmp(format, "csv"))
+        return cli_error("--format must be jsonl or csv, not '%s'", format);
+    export_ctx e = {.csv = !strcmp(format, "csv")};
+    text_buf_init(&e.out, 1 << 22);
+    int rc = run_read(a.data, export_all, &e);
+    text_buf_free(&e.out);
+    return rc;
+}

@@ -1,0 +1,247 @@
+/*
+ * postback.c: reading and authenticating conversion callbacks (see postback.h).
+ *
+ * Crypto is libsodium's: HMAC-SHA256 and constant-time comparison. The GET form's token is
+ * compared by its SHA-256 (storage keeps only that hash) in the route, not here.
+ */
+#include "tracker/postback.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "attribution/money.h"
+#include "storage/text.h"
+#include "tracker/json.h"
+
+static int fail(pb_error *err, unsigned status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(pb_error *err, unsigned status, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->error, sizeof(err->error), fmt, ap);
+    va_end(ap);
+    snprintf(err->field, sizeof(err->field), "%s", field);
+    err->status = status;
+    return -1;
+}
+
+/* The names a field goes by; the first is its own, the rest are GET-only aliases. */
+enum {
+    F_SHOP,
+    F_TOKEN,
+    F_CLICK,
+    F_ORDER,
+    F_EVENT,
+    F_AMOUNT,
+    F_CURRENCY,
+    F_STATUS,
+    F_COUPON,
+    F_OCCURRED,
+    F_COUNT
+};
+static const char *const names[F_COUNT][4] = {
+    [F_SHOP] = {"shop"},
+    [F_TOKEN] = {"token"},
+    [F_CLICK] = {"click_id", "clickid", "cid", "subid"},
+    [F_ORDER] = {"order_id", "txid", "tid", "transaction_id"},
+    [F_EVENT] = {"event"},
+    [F_AMOUNT] = {"amount", "payout", "revenue"},
+    [F_CURRENCY] = {"currency"},
+    [F_STATUS] = {"status"},
+    [F_COUPON] = {"coupon"},
+    [F_OCCURRED] = {"occurred_at"},
+};
+
+static bool printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+static int copy_field(char *dst, size_t cap, const char *v, const char *field, pb_error *err)
+{
+    if (strlen(v) >= cap)
+        return fail(err, 400, field, "%s is longer than %zu bytes", field, cap - 1);
+    if (!printable(v))
+        return fail(err, 400, field, "%s contains a control character", field);
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+int pb_from_pairs(const url_param *kv, size_t n, bool query, int64_t now_ms, pb_input *in,
+                  pb_error *err)
+{
+    const char *v[F_COUNT] = {0};
+    const char *given[F_COUNT] = {0}; /* the name the value came under */
+    memset(in, 0, sizeof(*in));
+    memset(err, 0, sizeof(*err));
+    for (size_t i = 0; i < n; i++) {
+        for (int f = 0; f < F_COUNT; f++) {
+            for (int a = 0; a < 4 && names[f][a]; a++) {
+                if (strcmp(kv[i].key, names[f][a]) || (a > 0 && !query))
+                    continue;
+                if (v[f])
+                    return fail(err, 400, names[f][0], "%s is given twice (as %s and %s)",
+                                names[f][0], given[f], kv[i].key);
+                v[f] = kv[i].value ? kv[i].value : "";
+                given[f] = kv[i].key;
+            }
+        }
+    }
+    rec_conversion *c = &in->conv;
+    if (!v[F_SHOP] || !*v[F_SHOP])
+        return fail(err, 400, "shop", "shop is required");
+    if (!text_valid_id(v[F_SHOP]))
+        return fail(err, 400, "shop", "shop must be a shop id (letters, digits, '-', '_')");
+    snprintf(c->shop, sizeof(c->shop), "%s", v[F_SHOP]);
+    if (query) {
+        if (!v[F_TOKEN] || !*v[F_TOKEN])
+            return fail(err, 401, "token", "token is required");
+        if (copy_field(in->token, sizeof(in->token), v[F_TOKEN], "token", err))
+            return -1;
+    }
+    if (!v[F_ORDER] || !*v[F_ORDER])
+        return fail(err, 400, "order_id", "order_id is required");
+    if (copy_field(c->order_id, sizeof(c->order_id), v[F_ORDER], "order_id", err))
+        return -1;
+    int e = REC_EVENT_PURCHASE;
+    if (v[F_EVENT] && *v[F_EVENT] && (e = rec_event_parse(v[F_EVENT])) < 0)
+        return fail(err, 400, "event", "event must be purchase, lead, signup or install");
+    c->event = (uint8_t)e;
+    int s = REC_STATUS_APPROVED;
+    if (v[F_STATUS] && *v[F_STATUS] && (s = rec_status_parse(v[F_STATUS])) < 0)
+        return fail(err, 400, "status", "status must be approved, pending, declined or refunded");
+    c->status = (uint8_t)s;
+    if (v[F_CURRENCY] && *v[F_CURRENCY]) {
+        if (strlen(v[F_CURRENCY]) != 3 || money_exponent(v[F_CURRENCY]) < 0)
+            return fail(err, 400, "currency",
+                        "currency must be an ISO 4217 code such as IDR, "
+                        "USD or JPY");
+        memcpy(c->currency, v[F_CURRENCY], 4);
+    }
+    if (v[F_AMOUNT] && *v[F_AMOUNT]) {
+        char why[160];
+        if (!c->currency[0])
+            return fail(err, 400, "currency", "currency is required with an amount");
+        if (money_parse(v[F_AMOUNT], c->currency, 0, &c->amount, why, sizeof(why)))
+            return fail(err, 400, "amount", "%s", why);
+    }
+    if (v[F_CLICK] && *v[F_CLICK] &&
+        copy_field(c->click_id, sizeof(c->click_id), v[F_CLICK], "click_id", err))
+        return -1;
+    if (v[F_COUPON] && *v[F_COUPON]) {
+        if (!text_valid_id(v[F_COUPON]))
+            return fail(err, 400, "coupon", "coupon must be 1-64 letters, digits, '-' or '_'");
+        snprintf(c->coupon, sizeof(c->coupon), "%s", v[F_COUPON]);
+    }
+    c->ts_ms = now_ms;
+    if (v[F_OCCURRED] && *v[F_OCCURRED]) {
+        int64_t ts;
+        if (text_parse_time(v[F_OCCURRED], &ts))
+            return fail(err, 400, "occurred_at",
+                        "occurred_at must be an ISO 8601 time such as "
+                        "2026-11-20T10:00:00Z");
+        if (ts < 946684800000LL || ts > now_ms + 86400000LL)
+            return fail(err, 400, "occurred_at", "occurred_at is before 2000 or in the future");
+        c->ts_ms = ts;
+        in->has_occurred = true;
+    }
+    return 0;
+}
+
+int pb_from_json(const char *body, size_t len, int64_t now_ms, pb_input *in, pb_error *err)
+{
+    static _Thread_local char arena[PB_BODY_MAX + 1];
+    json_field f[JSON_MAX_FIELDS];
+    url_param kv[JSON_MAX_FIELDS];
+    char why[160];
+    memset(err, 0, sizeof(*err));
+    if (len > PB_BODY_MAX)
+        return fail(err, 413, "", "the body is larger than %d bytes", PB_BODY_MAX);
+    int n = json_parse_flat(body, len, arena, sizeof(arena), f, JSON_MAX_FIELDS, why, sizeof(why));
+    if (n < 0)
+        return fail(err, 400, "", "%s", why);
+    for (int i = 0; i < n; i++) {
+        kv[i].key = f[i].key;
+        kv[i].value = f[i].value;
+        if (f[i].type == JSON_TRUE || f[i].type == JSON_FALSE)
+            return fail(err, 400, "", "field \"%.40s\" must be a string", f[i].key);
+    }
+    return pb_from_pairs(kv, (size_t)n, false, now_ms, in, err);
+}
+
+void pb_hmac_hex(const char *key, size_t keylen, const void *msg, size_t len, char *out)
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, keylen);
+    crypto_auth_hmacsha256_update(&st, msg, len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, 65, mac, sizeof(mac));
+    sodium_memzero(&st, sizeof(st));
+}
+
+int pb_check_signature(const char *header, const char *body, size_t len, const char *secret,
+                       int64_t now_s, pb_error *err)
+{
+    memset(err, 0, sizeof(*err));
+    if (!header || !*header)
+        return fail(err, 401, "signature", "X-Jejak-Signature is required");
+    if (strlen(header) > 1024)
+        return fail(err, 401, "signature", "X-Jejak-Signature is too long");
+    long long t = -1;
+    const char *sigs[8];
+    size_t nsig = 0;
+    char buf[1025];
+    snprintf(buf, sizeof(buf), "%s", header);
+    for (char *save = NULL, *part = strtok_r(buf, ",", &save); part;
+         part = strtok_r(NULL, ",", &save)) {
+        while (*part == ' ')
+            part++;
+        if (!strncmp(part, "t=", 2)) {
+            const char *d = part + 2;
+            if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 12)
+                return fail(err, 401, "signature", "the signature's t= must be unix seconds");
+            t = atoll(d);
+        } else if (!strncmp(part, "v1=", 3) && nsig < 8) {
+            sigs[nsig++] = part + 3;
+        }
+    }
+    if (t < 0 || nsig == 0)
+        return fail(err, 401, "signature", "X-Jejak-Signature must be t=<unix seconds>,v1=<hex>");
+    if (t > now_s + PB_SKEW_S || t < now_s - PB_SKEW_S)
+        return fail(err, 401, "signature",
+                    "the signature's timestamp is more than %d s from now: check the clock "
+                    "or sign again",
+                    PB_SKEW_S);
+    /* HMAC over "<t>.<raw body>", keyed with the secret's text as printed (as Stripe does). */
+    unsigned char want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
+    char tbuf[24];
+    int tn = snprintf(tbuf, sizeof(tbuf), "%lld.", t);
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)tbuf, (unsigned long long)tn);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
+    crypto_auth_hmacsha256_final(&st, want);
+    int ok = 0;
+    for (size_t i = 0; i < nsig; i++) {
+        size_t bin_len = 0;
+        if (strlen(sigs[i]) != 64 ||
+            sodium_hex2bin(got, sizeof(got), sigs[i], 64, NULL, &bin_len, NULL) ||
+            bin_len != sizeof(got))
+            continue;
+        ok |= sodium_memcmp(got, want, sizeof(want)) == 0;
+    }
+    sodium_memzero(want, sizeof(want));
+    if (!ok)
+        return fail(err, 401, "signature", "the signature does not match the body");
+    return 0;
+}
