@@ -3,7 +3,8 @@
 # missing. Uses sudo when not root.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev liblmdb-dev libxxhash-dev
-      libcmocka-dev libsodium-dev curl wrk clang sqlite3 clang-format cppcheck)
+      libcmocka-dev libsodium-dev curl wrk clang sqlite3 clang-format cppcheck jq openssl
+      lmdb-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,7 +40,7 @@
 #include "tracker/ua.h"
 #include "tracker/url.h"
 
-enum { MAX_FORWARDED = 64, LOCATION_BUF = 8192, NBUCKETS = 12 };
+enum { MAX_FORWARDED = 64, LOCATION_BUF = 8192, NBUCKETS = 12, DISCARD_MAX = 16 << 20 };
 
 /* Latency buckets in microseconds, exported in seconds. */
 static const uint64_t bucket_us[NBUCKETS] = {50,   100,   250,   500,    1000,   2500,
@@ -78,6 +79,7 @@ struct request {
     char *body; /* postback body, at most PB_BODY_MAX bytes; owned */
     size_t body_len;
     bool body_too_large;
+    uint64_t body_seen; /* bytes received, kept or dropped */
     pb_input pb;
     ledger_result result;
     char visitor_text[ID_VISITOR_TEXT + 1];
@@ -439,6 +441,12 @@ static enum MHD_Result send_postback_result(request *r)
 /* Collects a postback body, refusing it early once it passes PB_BODY_MAX. */
 static enum MHD_Result take_body(request *r, const char *data, size_t *size)
 {
+    /* Past the cap the body is read and dropped, so the 413 reaches a client that is still
+     * sending (closing on unread data would reset the connection and lose the answer);
+     * past DISCARD_MAX the connection is simply closed. */
+    r->body_seen += *size;
+    if (r->body_seen > DISCARD_MAX)
+        return MHD_NO;
     if (!r->body_too_large) {
         if (r->body_len + *size > PB_BODY_MAX) {
             r->body_too_large = true;
@@ -596,6 +604,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->t0_us = now_us();
         *con_cls = r;
         atomic_fetch_add_explicit(&d->requests, 1, memory_order_relaxed);
+        /* A postback body announced past the cap is refused before it is sent when the
+         * client waits for "100 Continue": answering now (this closes the connection,
+         * which is what an oversized upload deserves) spares us reading it. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > PB_BODY_MAX && strcmp(url, "/postback") == 0) {
+            r->postback = true;
+            r->body_too_large = true;
+            const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+            if (expect && strcasecmp(expect, "100-continue") == 0)
+                return handle_postback(r, true);
+        }
         return MHD_YES;
     }
     if (r->state == REQ_COMMITTED) {
@@ -607,12 +626,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (strcmp(url, "/postback") == 0) {
         r->postback = true;
-        /* A body announced past the cap is refused before it is read. */
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (post && cl && strtoull(cl, NULL, 10) > PB_BODY_MAX)
-            r->body_too_large = true;
-        if (r->body_too_large)
-            return handle_postback(r, true);
         if (*upload_data_size)
             return post ? take_body(r, upload_data, upload_data_size) : MHD_NO;
         if (!get && !post)

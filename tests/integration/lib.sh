@@ -49,3 +49,28 @@ expect_match() { [[ "$1" =~ $2 ]] || fail "$3: '$1' does not match /$2/"; }
 
 # A real browser's User-Agent: curl's own is (rightly) classified as a bot.
 BROWSER='Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36'
+
+# sign BODY SECRET [T]: prints the X-Jejak-Signature value for BODY.
+sign() {
+  local t=${3:-$(date +%s)}
+  local mac
+  mac=$(printf '%s' "$t.$1" | openssl dgst -sha256 -hmac "$2" | awk '{print $NF}')
+  echo "t=$t,v1=$mac"
+}
+
+# post BODY SECRET [T]: signed POST /postback; prints "<http code> <body>".
+post() {
+  req -H "X-Jejak-Signature: $(sign "$1" "$2" "${3:-}")" \
+      -H 'Content-Type: application/json' --data-binary "$1" "$BASE/postback"
+}
+
+# req CURL-ARGS...: prints the response body (newlines dropped), a space and the status.
+req() { curl -s -w ' %{http_code}' "$@" | tr -d '\n'; }
+
+# click SLUG JAR: follows a tracking link as a browser keeping cookies; prints the jclid.
+click() {
+  local loc
+  loc=$(curl -s -o /dev/null -A "$BROWSER" -b "$2" -c "$2" -w '%{redirect_url}' "$BASE/l/$1")
+  loc=${loc##*jclid=}
+  echo "${loc%%#*}"
+}

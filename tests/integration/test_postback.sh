@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Conversion postbacks against the real daemon: signed JSON and token GET forms,
+# idempotency, status changes, refusals that store nothing, and credit split by model.
+source "$(dirname "$0")/lib.sh"
+
+jejak influencer add ayu --name "Ayu" --platform instagram >/dev/null
+jejak influencer add budi --name "Budi" --platform tiktok >/dev/null
+jejak campaign add launch --name "Launch" >/dev/null
+jejak link add --influencer ayu --campaign launch --to https://shop.example/ --slug ayu >/dev/null
+jejak link add --influencer budi --campaign launch --to https://shop.example/ --slug budi >/dev/null
+shop=$(jejak shop add tokoku)
+secret=$(echo "$shop" | sed -n 's/^secret=//p')
+token=$(echo "$shop" | sed -n 's/^token=//p')
+expect_match "$secret" '^[0-9a-f]{64}$' "secret is 64 hex digits"
+expect_match "$token" '^[A-Za-z0-9_-]{20,}$' "token is URL-safe"
+jejak shop list | grep -q "$secret" && fail "shop list shows the secret"
+jejak shop list | grep -q "$token" && fail "shop list shows the token"
+jejak shop add tokoku 2>/dev/null && fail "a shop added twice"
+jejak coupon add AYU10 --influencer ayu --campaign launch >/dev/null
+jejak coupon add ayu10 --influencer budi --campaign launch 2>/dev/null && fail "coupon codes are case-insensitive"
+pass "shop secret and token printed once; coupons"
+
+start_daemon
+# One visitor: Budi's link first, then Ayu's; then she buys.
+jar=$WORK/jar
+click budi "$jar" >/dev/null
+sleep 0.05
+jclid=$(click ayu "$jar")
+expect_match "$jclid" '^[0-9A-Z]{26}$' "jclid"
+body='{"shop":"tokoku","click_id":"'$jclid'","order_id":"INV-1","event":"purchase","amount":"100000.00","currency":"IDR","status":"approved"}'
+out=$(post "$body" "$secret")
+expect_match "$out" '^\{"status":"recorded","conversion_id":"[0-9A-Z]{26}","attributed_to":"click"\} 200$' "signed purchase recorded"
+out=$(post "$body" "$secret")
+expect_match "$out" '"status":"duplicate".* 200$' "the same order again is a duplicate"
+expect_eq "$(jejak conversions export | wc -l)" "1" "one conversion stored"
+pass "signed purchase attributed; retry is a duplicate"
+
+conv=$(jejak conversions export)
+credit() { echo "$conv" | jq -c "[.credits.$1[] | {i: .influencer, a: .amount}]"; }
+expect_eq "$(credit last_click)" '[{"i":"ayu","a":"100000.00"}]' "last click"
+expect_eq "$(credit first_click)" '[{"i":"budi","a":"100000.00"}]' "first click"
+expect_eq "$(credit linear)" '[{"i":"budi","a":"50000.00"},{"i":"ayu","a":"50000.00"}]' "linear"
+expect_eq "$(credit position_based)" '[{"i":"budi","a":"50000.00"},{"i":"ayu","a":"50000.00"}]' "position-based, two clicks"
+# Time decay: two clicks a moment apart weigh almost the same; the money adds up exactly.
+expect_eq "$(echo "$conv" | jq -r '[.credits.time_decay[].amount | tonumber] | add')" "100000" "time decay adds up"
+expect_eq "$(echo "$conv" | jq -r '.amount, .currency, .status, .shop, .order_id' | tr '\n' ' ')" "100000.00 IDR approved tokoku INV-1 " "stored fields"
+pass "two influencers split the credit as each model says"
+
+# Refund: the same order with another status updates it.
+out=$(post '{"shop":"tokoku","order_id":"INV-1","status":"refunded"}' "$secret")
+expect_match "$out" '"status":"updated".* 200$' "refund updates"
+expect_eq "$(jejak conversions export | jq -r .status)" "refunded" "status is refunded"
+pass "refund updates the conversion"
+
+# Refusals store nothing.
+before=$(jejak conversions export | wc -l)
+good='{"shop":"tokoku","order_id":"INV-2","amount":"5.00","currency":"USD"}'
+out=$(req --data-binary "$good" "$BASE/postback")
+expect_match "$out" '"field":"signature".* 401$' "missing signature"
+out=$(req -H "X-Jejak-Signature: $(sign "$good" "$secret" | sed 's/v1=./v1=0/')" --data-binary "$good" "$BASE/postback")
+expect_match "$out" '"error":"the signature does not match the body".* 401$' "wrong signature"
+out=$(post "$good" "$secret" $(( $(date +%s) - 301 )))
+expect_match "$out" 'more than 300 s from now.* 401$' "stale timestamp"
+out=$(post '{"shop":"tokoku","order_id":"INV-3","amount":"5.001","currency":"USD"}' "$secret")
+expect_match "$out" '"field":"amount"\} 400$' "malformed amount"
+out=$(post '{"shop":"tokoku","order_id":"INV-3","amount":"12,5","currency":"USD"}' "$secret")
+expect_match "$out" '"field":"amount"\} 400$' "amount with a comma"
+out=$(post '{"shop":"nope","order_id":"INV-4"}' "$secret")
+expect_match "$out" '"error":"unknown shop","field":"shop"\} 401$' "unknown shop"
+out=$(post '{"shop":"tokoku","amount":"1.00","currency":"USD"}' "$secret")
+expect_match "$out" '"field":"order_id"\} 400$' "missing order id"
+out=$(post '{"shop":"tokoku","order_id":"X","amount":"1","currency":"ZZZ"}' "$secret")
+expect_match "$out" '"field":"currency"\} 400$' "unknown currency"
+out=$(post '{"shop":"tokoku","order_id":' "$secret")
+expect_match "$out" 'invalid JSON.* 400$' "broken JSON"
+out=$(req -H 'Content-Type: application/json' -H "X-Jejak-Signature: t=1,v1=00" --data-binary @<(head -c 70000 /dev/zero | tr '\0' 'a') "$BASE/postback")
+expect_match "$out" ' 413$' "a body past 64 KiB"
+out=$(req "$BASE/postback?shop=tokoku&token=wrong&txid=G1&payout=1&currency=USD")
+expect_match "$out" '"field":"token"\} 401$' "wrong token"
+expect_eq "$(jejak conversions export | wc -l)" "$before" "nothing stored by refused postbacks"
+pass "bad signature, stale timestamp, malformed amount, unknown shop: refused, nothing stored"
+
+# GET form with aliases; coupon; unattributed.
+out=$(req "$BASE/postback?shop=tokoku&token=$token&clickid=$jclid&txid=G-1&payout=25.50&currency=USD&event=purchase")
+expect_match "$out" '"status":"recorded".*"attributed_to":"click"\} 200$' "GET postback with aliases"
+out=$(req "$BASE/postback?shop=tokoku&token=$token&txid=G-2&revenue=10&currency=USD&coupon=ayu10")
+expect_match "$out" '"attributed_to":"coupon"\} 200$' "coupon attribution"
+expect_eq "$(jejak conversions export | jq -c 'select(.order_id=="G-2") | .credits.linear')" '[{"influencer":"ayu","campaign":"launch","link":null,"share":1,"amount":"10.00"}]' "coupon gets 100%"
+out=$(req "$BASE/postback?shop=tokoku&token=$token&cid=01ZZZZZZZZZZZZZZZZZZZZZZZZ&tid=G-3&payout=7&currency=USD")
+expect_match "$out" '"status":"unattributed".*"attributed_to":null\} 202$' "unknown click id"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="G-3") | .amount')" "7.00" "unattributed sale kept"
+out=$(req "$BASE/postback?shop=tokoku&token=$token&cid=x&tid=G-3&payout=7&currency=USD")
+expect_match "$out" '"status":"duplicate".* 200$' "unattributed retry is a duplicate"
+pass "GET form, aliases, coupon, unattributed"
+
+metrics=$(curl -s "$BASE/metrics")
+echo "$metrics" | grep -qx 'jejak_postbacks_total{outcome="recorded"} 4' || fail "metrics: recorded $(echo "$metrics" | grep postbacks_total)"
+echo "$metrics" | grep -qx 'jejak_postbacks_unattributed_total 1' || fail "metrics: unattributed"
+stop_daemon
+
+# Coupon priority: a known coupon beats the journey.
+start_daemon --coupon-priority
+jclid2=$(click budi "$jar")
+out=$(post '{"shop":"tokoku","click_id":"'$jclid2'","order_id":"INV-9","amount":"1000","currency":"IDR","coupon":"AYU10"}' "$secret")
+expect_match "$out" '"attributed_to":"coupon"' "--coupon-priority"
+stop_daemon
+pass "--coupon-priority"
