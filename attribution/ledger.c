@@ -12,6 +12,7 @@
 #include "attribution/model.h"
 #include "storage/id.h"
 #include "storage/registry.h"
+#include "storage/rollup.h"
 
 enum { COLLECT_MAX = 1024 }; /* a visitor's clicks read per journey, the latest kept */
 
@@ -158,10 +159,16 @@ static int record(store_txn *t, void *arg)
         if (old.status == x->in->status) {
             out->outcome = LEDGER_DUPLICATE;
         } else {
+            /* The rollups count approved conversions: take it out under its old status,
+             * put it back under the new one (each a no-op unless approved). */
             out->outcome = LEDGER_UPDATED;
+            rc = rollup_add_conversion(t, &old, -1);
             old.status = x->in->status;
             old.updated_ms = x->now_ms;
-            rc = reg_put_conversion(t, &old);
+            if (rc == STORE_OK)
+                rc = reg_put_conversion(t, &old);
+            if (rc == STORE_OK)
+                rc = rollup_add_conversion(t, &old, +1);
         }
         rec_conversion_free(&old);
         return rc;
@@ -176,6 +183,8 @@ static int record(store_txn *t, void *arg)
     rc = ledger_attribute(t, &c, x->cfg);
     if (rc == STORE_OK)
         rc = reg_put_conversion(t, &c);
+    if (rc == STORE_OK)
+        rc = rollup_add_conversion(t, &c, +1);
     out->outcome = LEDGER_RECORDED;
     out->via = c.via;
     out->old_status = c.status;

@@ -14,11 +14,16 @@
 #include <xxhash.h>
 
 #include "storage/registry.h"
+#include "storage/rollup.h"
 #include "storage/text.h"
 
-enum { VISIT_KEY = 40, FLUSH_ENTRIES = 65536, FLUSH_MS = 1000, REINDEX_MS = 60000 };
+/* A flush writes at most SLICE entries (each likely a page of its own: visitors are
+ * random), so no commit carries more than SLICE extra pages and clicks never stall
+ * behind a second's worth of index; FLUSH_MS bounds how late an entry can be. */
+enum { VISIT_KEY = 40, SLICE = 1024, FLUSH_MS = 200, REINDEX_MS = 60000 };
 
 typedef struct {
+    bool live;
     int64_t day;
     uint64_t *slot;
     size_t cap, used;
@@ -31,7 +36,9 @@ struct clicks {
     size_t npending, cap_pending;
     int64_t pending_max_ts; /* newest click among pending */
     int64_t last_flush_ms;
-    size_t flushed; /* entries written by the transaction being committed */
+    size_t flushed;  /* entries written by the transaction being committed */
+    uint8_t *sorted; /* scratch for a flush */
+    size_t cap_sorted;
 };
 
 static void set_free(day_set *d)
@@ -73,25 +80,27 @@ static int set_add(day_set *d, uint64_t h)
     return 1;
 }
 
-/* The set for day, making room by dropping the oldest; NULL for a day older than both. */
+/* The set for day, making room by dropping the oldest; NULL for a day older than the two
+ * kept (whose pairs may already be counted in the store: never count them twice). */
 static day_set *set_for(clicks *c, int64_t day)
 {
-    if (c->days[0].day == day && c->days[0].cap)
-        return &c->days[0];
-    if (c->days[1].day == day && c->days[1].cap)
-        return &c->days[1];
-    if (c->days[0].cap && day < c->days[0].day && (!c->days[1].cap || day < c->days[1].day))
-        return NULL;
-    if (c->days[0].cap && day < c->days[0].day) {
+    for (int i = 0; i < 2; i++)
+        if (c->days[i].live && c->days[i].day == day)
+            return &c->days[i];
+    if (!c->days[0].live || day > c->days[0].day) {
         set_free(&c->days[1]);
+        c->days[1] = c->days[0];
+        memset(&c->days[0], 0, sizeof(c->days[0]));
+        c->days[0].live = true;
+        c->days[0].day = day;
+        return &c->days[0];
+    }
+    if (day == c->days[0].day - 1 && !c->days[1].live) {
+        c->days[1].live = true;
         c->days[1].day = day;
         return &c->days[1];
     }
-    set_free(&c->days[1]);
-    c->days[1] = c->days[0];
-    memset(&c->days[0], 0, sizeof(c->days[0]));
-    c->days[0].day = day;
-    return &c->days[0];
+    return NULL;
 }
 
 static uint64_t pair_hash(int64_t day, const char *link, const uint8_t visitor[16])
@@ -150,7 +159,8 @@ int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
         if (!(click->flags & REC_CLICK_BOT) && queue_visit(c, click))
             return STORE_ERROR;
     }
-    return reg_put_click(t, click);
+    int rc = reg_put_click(t, click);
+    return rc ? rc : rollup_add_click(t, click);
 }
 
 static int put_mark(store_txn *t, int64_t ts)
@@ -165,23 +175,47 @@ static int cmp_visit(const void *a, const void *b)
     return memcmp(a, b, VISIT_KEY);
 }
 
+static int64_t key_ts(const uint8_t *key)
+{
+    uint64_t ts = 0;
+    for (int i = 16; i < 24; i++)
+        ts = ts << 8 | key[i];
+    return (int64_t)ts;
+}
+
 int clicks_flush_visits(clicks *c, store_txn *t, bool force)
 {
     int64_t now = text_now_ms();
-    if (!c->npending ||
-        (!force && c->npending < FLUSH_ENTRIES && now - c->last_flush_ms < FLUSH_MS))
+    if (!c->npending || (!force && c->npending < SLICE && now - c->last_flush_ms < FLUSH_MS))
         return STORE_OK;
-    /* Sorted keys make the bulk insert walk the tree once, page by page. */
-    qsort(c->pending, c->npending, VISIT_KEY, cmp_visit);
-    for (size_t i = 0; i < c->npending; i++) {
-        int rc = store_put(t, STORE_DB_VISITS, c->pending + i * VISIT_KEY, VISIT_KEY, "", 0, 0);
+    /* The oldest entries go first; sorted, the slice walks the tree in key order. */
+    size_t n = force || c->npending < SLICE ? c->npending : SLICE;
+    if (n > c->cap_sorted) {
+        uint8_t *p = realloc(c->sorted, n * VISIT_KEY);
+        if (!p)
+            return STORE_ERROR;
+        c->sorted = p;
+        c->cap_sorted = n;
+    }
+    memcpy(c->sorted, c->pending, n * VISIT_KEY);
+    qsort(c->sorted, n, VISIT_KEY, cmp_visit);
+    for (size_t i = 0; i < n; i++) {
+        int rc = store_put(t, STORE_DB_VISITS, c->sorted + i * VISIT_KEY, VISIT_KEY, "", 0, 0);
         if (rc)
             return rc; /* STORE_FULL: the batch is retried with the queue intact */
     }
-    int rc = put_mark(t, c->pending_max_ts);
+    /* The mark promises "every click older than this is indexed": with entries left in
+     * the queue, that is just before the oldest of them. */
+    int64_t mark = c->pending_max_ts;
+    for (size_t i = n; i < c->npending; i++) {
+        int64_t ts = key_ts(c->pending + i * VISIT_KEY) - 1;
+        if (ts < mark)
+            mark = ts;
+    }
+    int rc = put_mark(t, mark);
     if (rc)
         return rc;
-    c->flushed = c->npending; /* dropped from the queue once the commit lands */
+    c->flushed = n; /* dropped from the queue once the commit lands */
     c->last_flush_ms = now;
     return STORE_OK;
 }
@@ -204,6 +238,7 @@ typedef struct {
     int64_t mark;
     size_t indexed;
     uint8_t resume[16]; /* where the next chunk starts */
+    uint8_t next[16];   /* where the chunk after it starts, once this one commits */
     bool more;
 } scan_ctx;
 
@@ -225,7 +260,7 @@ static int reindex_one(const rec_click *k, void *arg)
 {
     scan_ctx *x = arg;
     if (x->indexed == REINDEX_CHUNK) {
-        memcpy(x->resume, k->id, 16);
+        memcpy(x->next, k->id, 16);
         x->more = true;
         return CHUNK_FULL;
     }
@@ -296,6 +331,8 @@ int clicks_open(clicks **out, store *s)
     do {
         if (rc == STORE_OK)
             rc = store_update(s, reindex_chunk, &x);
+        if (rc == STORE_OK && x.more) /* only a committed chunk moves the start on */
+            memcpy(x.resume, x.next, 16);
     } while (rc == STORE_OK && x.more);
     if (rc) {
         clicks_free(c);
@@ -312,5 +349,6 @@ void clicks_free(clicks *c)
     set_free(&c->days[0]);
     set_free(&c->days[1]);
     free(c->pending);
+    free(c->sorted);
     free(c);
 }

@@ -17,7 +17,11 @@ enum {
     V_CLICK = 1,
     V_SHOP = 1,
     V_COUPON = 1,
-    V_CONVERSION = 1
+    V_CONVERSION = 1,
+    V_METRIC = 1,
+    V_COST = 1,
+    V_PAYMODEL = 1,
+    V_APIKEY = 1
 };
 
 void rec_put_u8(rec_writer *w, uint8_t v)
@@ -216,6 +220,8 @@ size_t rec_click_encode(const rec_click *r, uint8_t *out, size_t outlen)
     else if (r->ip_family == 6)
         rec_put_bytes(&w, r->ip, 16);
     else if (r->ip_family != 0)
+        w.bad = true;
+    if (r->device > REC_DEVICE_BOT)
         w.bad = true;
     rec_put_u8(&w, r->device);
     rec_put_u8(&w, r->flags);
@@ -438,4 +444,114 @@ void rec_conversion_free(rec_conversion *r)
         r->credits[m] = NULL;
         r->ncredits[m] = 0;
     }
+}
+
+size_t rec_metric_encode(const rec_metric *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_METRIC);
+    rec_put_str(&w, r->date, sizeof(r->date));
+    rec_put_str(&w, r->influencer, sizeof(r->influencer));
+    rec_put_str(&w, r->campaign, sizeof(r->campaign));
+    rec_put_str(&w, r->link, sizeof(r->link));
+    rec_put_u8(&w, r->has);
+    rec_put_u64(&w, r->impressions);
+    rec_put_u64(&w, r->reach);
+    rec_put_u64(&w, r->engagements);
+    rec_put_u64(&w, r->followers);
+    return done(&w);
+}
+
+int rec_metric_decode(const uint8_t *in, size_t len, rec_metric *r)
+{
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_METRIC)
+        return -1;
+    rec_get_str(&rd, r->date, sizeof(r->date));
+    rec_get_str(&rd, r->influencer, sizeof(r->influencer));
+    rec_get_str(&rd, r->campaign, sizeof(r->campaign));
+    rec_get_str(&rd, r->link, sizeof(r->link));
+    r->has = rec_get_u8(&rd);
+    r->impressions = rec_get_u64(&rd);
+    r->reach = rec_get_u64(&rd);
+    r->engagements = rec_get_u64(&rd);
+    r->followers = rec_get_u64(&rd);
+    return finish(&rd);
+}
+
+size_t rec_cost_encode(const rec_cost *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_COST);
+    rec_put_bytes(&w, r->id, sizeof(r->id));
+    rec_put_str(&w, r->influencer, sizeof(r->influencer));
+    rec_put_str(&w, r->campaign, sizeof(r->campaign));
+    rec_put_str(&w, r->date, sizeof(r->date));
+    rec_put_u64(&w, (uint64_t)r->amount);
+    rec_put_str(&w, r->currency, sizeof(r->currency));
+    return done(&w);
+}
+
+int rec_cost_decode(const uint8_t *in, size_t len, rec_cost *r)
+{
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_COST)
+        return -1;
+    rec_get_bytes(&rd, r->id, sizeof(r->id));
+    rec_get_str(&rd, r->influencer, sizeof(r->influencer));
+    rec_get_str(&rd, r->campaign, sizeof(r->campaign));
+    rec_get_str(&rd, r->date, sizeof(r->date));
+    r->amount = (int64_t)rec_get_u64(&rd);
+    rec_get_str(&rd, r->currency, sizeof(r->currency));
+    return finish(&rd);
+}
+
+size_t rec_paymodel_encode(const rec_paymodel *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_PAYMODEL);
+    rec_put_str(&w, r->influencer, sizeof(r->influencer));
+    rec_put_str(&w, r->campaign, sizeof(r->campaign));
+    rec_put_u8(&w, r->kind);
+    rec_put_u64(&w, (uint64_t)r->price);
+    rec_put_str(&w, r->currency, sizeof(r->currency));
+    rec_put_u64(&w, (uint64_t)r->basis_points);
+    return done(&w);
+}
+
+int rec_paymodel_decode(const uint8_t *in, size_t len, rec_paymodel *r)
+{
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_PAYMODEL)
+        return -1;
+    rec_get_str(&rd, r->influencer, sizeof(r->influencer));
+    rec_get_str(&rd, r->campaign, sizeof(r->campaign));
+    r->kind = rec_get_u8(&rd);
+    r->price = (int64_t)rec_get_u64(&rd);
+    rec_get_str(&rd, r->currency, sizeof(r->currency));
+    r->basis_points = (int64_t)rec_get_u64(&rd);
+    if (r->kind > REC_PAY_REVSHARE)
+        return -1;
+    return finish(&rd);
+}
+
+size_t rec_apikey_encode(const rec_apikey *r, uint8_t *out, size_t outlen)
+{
+    rec_writer w = {out, 0, outlen, false};
+    rec_put_u8(&w, V_APIKEY);
+    rec_put_bytes(&w, r->hash, sizeof(r->hash));
+    rec_put_str(&w, r->influencer, sizeof(r->influencer));
+    rec_put_u64(&w, (uint64_t)r->created_ms);
+    return done(&w);
+}
+
+int rec_apikey_decode(const uint8_t *in, size_t len, rec_apikey *r)
+{
+    rec_reader rd = {in, len, 0, false};
+    if (rec_get_u8(&rd) != V_APIKEY)
+        return -1;
+    rec_get_bytes(&rd, r->hash, sizeof(r->hash));
+    rec_get_str(&rd, r->influencer, sizeof(r->influencer));
+    r->created_ms = (int64_t)rec_get_u64(&rd);
+    return finish(&rd);
 }

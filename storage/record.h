@@ -65,7 +65,7 @@ typedef enum {
     REC_DEVICE_BOT
 } rec_device;
 
-enum { REC_CLICK_BOT = 1, REC_CLICK_UNIQUE = 2, REC_CLICK_HEAD = 4 };
+enum { REC_CLICK_BOT = 1, REC_CLICK_UNIQUE = 2, REC_CLICK_HEAD = 4, REC_CLICK_SUSPICIOUS = 8 };
 
 typedef struct {
     uint8_t id[16];
@@ -139,6 +139,46 @@ typedef struct {
     rec_credit *credits[REC_MODELS]; /* owned: rec_conversion_free */
 } rec_conversion;
 
+/* Imported platform metrics for one (date, influencer, campaign, link): what a redirect
+ * tracker cannot see. A field that was not in the import is marked absent, not zero. */
+enum { REC_HAS_IMPRESSIONS = 1, REC_HAS_REACH = 2, REC_HAS_ENGAGEMENTS = 4, REC_HAS_FOLLOWERS = 8 };
+typedef struct {
+    char date[11]; /* YYYY-MM-DD in the marketer's zone */
+    char influencer[REC_ID];
+    char campaign[REC_ID]; /* "" = the influencer overall */
+    char link[REC_ID];     /* "" = not tied to one link */
+    uint8_t has;
+    uint64_t impressions, reach, engagements, followers;
+} rec_metric;
+
+/* A flat fee paid to an influencer (for a campaign, or overall). */
+typedef struct {
+    uint8_t id[16];
+    char influencer[REC_ID];
+    char campaign[REC_ID];
+    char date[11];
+    int64_t amount; /* minor units */
+    char currency[4];
+} rec_cost;
+
+/* A pay model on top of flat fees: cost follows from the period's clicks or conversions. */
+typedef enum { REC_PAY_CPC, REC_PAY_CPA, REC_PAY_REVSHARE } rec_pay;
+typedef struct {
+    char influencer[REC_ID];
+    char campaign[REC_ID]; /* "" = every campaign */
+    uint8_t kind;          /* rec_pay */
+    int64_t price;         /* cpc/cpa: minor units per click/conversion */
+    char currency[4];      /* cpc/cpa */
+    int64_t basis_points;  /* revshare: 10% = 1000 */
+} rec_paymodel;
+
+/* An API key, stored as the SHA-256 of the key (the key itself is shown once). */
+typedef struct {
+    uint8_t hash[32];
+    char influencer[REC_ID]; /* "" = admin: every row */
+    int64_t created_ms;
+} rec_apikey;
+
 const char *rec_event_name(uint8_t e);
 const char *rec_status_name(uint8_t s);
 int rec_event_parse(const char *s);  /* -1 if unknown */
@@ -169,6 +209,15 @@ uint8_t *rec_conversion_encode(const rec_conversion *r, size_t *len);
 int rec_conversion_decode(const uint8_t *key, size_t keylen, const uint8_t *in, size_t len,
                           rec_conversion *r);
 void rec_conversion_free(rec_conversion *r);
+
+size_t rec_metric_encode(const rec_metric *r, uint8_t *out, size_t outlen);
+int rec_metric_decode(const uint8_t *in, size_t len, rec_metric *r);
+size_t rec_cost_encode(const rec_cost *r, uint8_t *out, size_t outlen);
+int rec_cost_decode(const uint8_t *in, size_t len, rec_cost *r);
+size_t rec_paymodel_encode(const rec_paymodel *r, uint8_t *out, size_t outlen);
+int rec_paymodel_decode(const uint8_t *in, size_t len, rec_paymodel *r);
+size_t rec_apikey_encode(const rec_apikey *r, uint8_t *out, size_t outlen);
+int rec_apikey_decode(const uint8_t *in, size_t len, rec_apikey *r);
 
 const char *rec_device_name(uint8_t device); /* "desktop"... ; "" for unknown */
 

@@ -7,9 +7,12 @@
 #include "storage/registry.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "storage/id.h"
+
+enum { VISIT_END = 1 }; /* stops a scan without an error */
 
 static int put_encoded(store_txn *t, store_db db, const char *key, const uint8_t *buf, size_t n,
                        unsigned flags)
@@ -262,6 +265,140 @@ int reg_each_conversion(store_txn *t, int (*fn)(const rec_conversion *, void *),
     return store_each(t, STORE_DB_CONVERSIONS, NULL, 0, conv_one, &e);
 }
 
+static size_t join_key(uint8_t *key, const char *const *parts, int n)
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        size_t k = strnlen(parts[i], REC_ID - 1);
+        if (i)
+            key[len++] = 0;
+        memcpy(key + len, parts[i], k);
+        len += k;
+    }
+    return len;
+}
+
+int reg_put_metric(store_txn *t, const rec_metric *r)
+{
+    uint8_t key[4 * REC_ID], buf[REC_MAX_BYTES];
+    const char *parts[] = {r->date, r->influencer, r->campaign, r->link};
+    size_t klen = join_key(key, parts, 4);
+    size_t n = rec_metric_encode(r, buf, sizeof(buf));
+    if (!n)
+        return STORE_CORRUPT;
+    return store_put(t, STORE_DB_METRICS, key, klen, buf, n, 0);
+}
+
+typedef struct {
+    int (*fn)(const rec_metric *, void *);
+    void *ctx;
+    const char *to;
+} metric_ctx;
+
+static int metric_one(const store_val *k, const store_val *v, void *arg)
+{
+    (void)k;
+    metric_ctx *x = arg;
+    rec_metric m;
+    if (rec_metric_decode(v->data, v->len, &m))
+        return STORE_CORRUPT;
+    if (x->to && strcmp(m.date, x->to) > 0)
+        return VISIT_END;
+    return x->fn(&m, x->ctx);
+}
+
+int reg_each_metric(store_txn *t, const char *from, const char *to,
+                    int (*fn)(const rec_metric *, void *), void *ctx)
+{
+    metric_ctx x = {fn, ctx, to};
+    int rc = store_each(t, STORE_DB_METRICS, from, from ? strlen(from) : 0, metric_one, &x);
+    return rc == VISIT_END ? STORE_OK : rc;
+}
+
+int reg_put_cost(store_txn *t, const rec_cost *r)
+{
+    uint8_t buf[REC_MAX_BYTES];
+    size_t n = rec_cost_encode(r, buf, sizeof(buf));
+    if (!n)
+        return STORE_CORRUPT;
+    return store_put(t, STORE_DB_COSTS, r->id, 16, buf, n, STORE_NOOVERWRITE);
+}
+
+static int dec_cost(const uint8_t *p, size_t n, void *r)
+{
+    return rec_cost_decode(p, n, r);
+}
+
+int reg_each_cost(store_txn *t, int (*fn)(const rec_cost *, void *), void *ctx)
+{
+    rec_cost r;
+    each_ctx e = {dec_cost, (int (*)(const void *, void *))fn, &r, ctx};
+    return store_each(t, STORE_DB_COSTS, NULL, 0, each_one, &e);
+}
+
+int reg_put_paymodel(store_txn *t, const rec_paymodel *r)
+{
+    uint8_t key[2 * REC_ID], buf[REC_MAX_BYTES];
+    const char *parts[] = {r->influencer, r->campaign};
+    size_t klen = join_key(key, parts, 2);
+    size_t n = rec_paymodel_encode(r, buf, sizeof(buf));
+    if (!n)
+        return STORE_CORRUPT;
+    return store_put(t, STORE_DB_PAYMODELS, key, klen, buf, n, 0);
+}
+
+static int dec_paymodel(const uint8_t *p, size_t n, void *r)
+{
+    return rec_paymodel_decode(p, n, r);
+}
+
+int reg_each_paymodel(store_txn *t, int (*fn)(const rec_paymodel *, void *), void *ctx)
+{
+    rec_paymodel r;
+    each_ctx e = {dec_paymodel, (int (*)(const void *, void *))fn, &r, ctx};
+    return store_each(t, STORE_DB_PAYMODELS, NULL, 0, each_one, &e);
+}
+
+int reg_put_apikey(store_txn *t, const rec_apikey *r)
+{
+    uint8_t buf[REC_MAX_BYTES];
+    size_t n = rec_apikey_encode(r, buf, sizeof(buf));
+    if (!n)
+        return STORE_CORRUPT;
+    return store_put(t, STORE_DB_APIKEYS, r->hash, 32, buf, n, STORE_NOOVERWRITE);
+}
+
+int reg_get_apikey(store_txn *t, const uint8_t hash[32], rec_apikey *r)
+{
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_APIKEYS, hash, 32, &v);
+    if (rc)
+        return rc;
+    return rec_apikey_decode(v.data, v.len, r) ? STORE_CORRUPT : STORE_OK;
+}
+
+int reg_set_config(store_txn *t, const char *key, const char *value)
+{
+    char k[64];
+    snprintf(k, sizeof(k), "config.%s", key);
+    return store_put(t, STORE_DB_META, k, strlen(k), value, strlen(value), 0);
+}
+
+int reg_get_config(store_txn *t, const char *key, char *value, size_t cap)
+{
+    char k[64];
+    snprintf(k, sizeof(k), "config.%s", key);
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_META, k, strlen(k), &v);
+    if (rc)
+        return rc;
+    if (v.len >= cap)
+        return STORE_CORRUPT;
+    memcpy(value, v.data, v.len);
+    value[v.len] = '\0';
+    return STORE_OK;
+}
+
 static void be32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);
@@ -325,8 +462,6 @@ int reg_each_click_from(store_txn *t, const uint8_t from[16], int (*fn)(const re
     click_ctx e = {fn, ctx, t, NULL, 0};
     return store_each(t, STORE_DB_CLICKS, from, 16, click_one, &e);
 }
-
-enum { VISIT_END = 1 }; /* stops the scan without an error */
 
 static int visit_one(const store_val *k, const store_val *v, void *arg)
 {

@@ -40,6 +40,22 @@ int reg_find_order(store_txn *t, const char *shop, const char *order_id, uint8_t
 /* fn gets each conversion (freed after fn returns). */
 int reg_each_conversion(store_txn *t, int (*fn)(const rec_conversion *, void *), void *ctx);
 
+/* Imported metrics: a put replaces the row of the same (date, influencer, campaign, link). */
+int reg_put_metric(store_txn *t, const rec_metric *r);
+/* Rows with from <= date <= to (YYYY-MM-DD; NULL = open). */
+int reg_each_metric(store_txn *t, const char *from, const char *to,
+                    int (*fn)(const rec_metric *, void *), void *ctx);
+int reg_put_cost(store_txn *t, const rec_cost *r);
+int reg_each_cost(store_txn *t, int (*fn)(const rec_cost *, void *), void *ctx);
+/* A put replaces the pay model of the same (influencer, campaign). */
+int reg_put_paymodel(store_txn *t, const rec_paymodel *r);
+int reg_each_paymodel(store_txn *t, int (*fn)(const rec_paymodel *, void *), void *ctx);
+int reg_put_apikey(store_txn *t, const rec_apikey *r);
+int reg_get_apikey(store_txn *t, const uint8_t hash[32], rec_apikey *r);
+/* Small settings in the meta database ("tz"); values up to 255 bytes. */
+int reg_set_config(store_txn *t, const char *key, const char *value);
+int reg_get_config(store_txn *t, const char *key, char *value, size_t cap);
+
 /* Stores a click record (clicks.c decides its unique flag and indexes it). */
 int reg_put_click(store_txn *t, const rec_click *c);
 int reg_get_click(store_txn *t, const uint8_t id[16], rec_click *c);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,9 @@ struct store_txn {
 };
 
 static const char *const db_names[STORE_DB_COUNT] = {
-    "meta",   "influencers", "campaigns", "links",       "clicks",
-    "visits", "shops",       "coupons",   "conversions", "orders",
+    "meta",    "influencers", "campaigns", "links",       "clicks",
+    "visits",  "shops",       "coupons",   "conversions", "orders",
+    "rollups", "metrics",     "costs",     "paymodels",   "apikeys",
 };
 
 enum { INITIAL_MAP = 64u << 20, MAX_READERS = 510 };
@@ -115,8 +117,9 @@ static int check_schema(store_txn *t, void *ctx)
     if (v.len != 4)
         return STORE_CORRUPT;
     const uint8_t *b = v.data;
-    *found = (int)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
-    return *found > STORE_SCHEMA_VERSION ? STORE_VERSION : STORE_OK;
+    uint32_t ver = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    *found = ver > INT32_MAX ? INT32_MAX : (int)ver;
+    return ver > STORE_SCHEMA_VERSION ? STORE_VERSION : STORE_OK;
 }
 
 static int open_dbis(store *s)
@@ -350,6 +353,11 @@ int store_del(store_txn *t, store_db db, const void *key, size_t klen)
 {
     MDB_val k = {klen, (void *)key};
     return map_rc(mdb_del(t->txn, t->s->dbi[db], &k, NULL));
+}
+
+int store_clear(store_txn *t, store_db db)
+{
+    return map_rc(mdb_drop(t->txn, t->s->dbi[db], 0));
 }
 
 int store_each(store_txn *t, store_db db, const void *from, size_t fromlen, store_each_fn fn,

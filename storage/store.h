@@ -38,6 +38,11 @@ typedef enum {
     STORE_DB_COUPONS,     /* uppercased code -> rec_coupon */
     STORE_DB_CONVERSIONS, /* conversion id (16 bytes, time-ordered) -> rec_conversion */
     STORE_DB_ORDERS,      /* shop NUL order_id -> conversion id: one conversion per order */
+    STORE_DB_ROLLUPS,     /* bucket(4) kind(1) name -> rollup_row (rollup.h) */
+    STORE_DB_METRICS,     /* date NUL influencer NUL campaign NUL link -> rec_metric */
+    STORE_DB_COSTS,       /* cost id (16, time-ordered) -> rec_cost */
+    STORE_DB_PAYMODELS,   /* influencer NUL campaign -> rec_paymodel */
+    STORE_DB_APIKEYS,     /* sha256(key) -> rec_apikey */
     STORE_DB_COUNT
 } store_db;
 
@@ -50,7 +55,8 @@ enum {
     STORE_IO = -31004,       /* the disk refused (ENOSPC, EIO...) */
     STORE_CORRUPT = -31005,  /* a record did not decode */
     STORE_VERSION = -31006,  /* the store is newer than this program */
-    STORE_ERROR = -31007     /* anything else LMDB reported */
+    STORE_ERROR = -31007,    /* anything else LMDB reported */
+    STORE_ROLLBACK = -31008  /* returned by an update function: abort quietly */
 };
 
 typedef struct store store;
@@ -88,6 +94,8 @@ int store_get(store_txn *t, store_db db, const void *key, size_t klen, store_val
 int store_put(store_txn *t, store_db db, const void *key, size_t klen, const void *val, size_t vlen,
               unsigned flags);
 int store_del(store_txn *t, store_db db, const void *key, size_t klen);
+/* Deletes every record of db. */
+int store_clear(store_txn *t, store_db db);
 /* Calls fn for each record with key >= from (all if from is NULL), in key order, until fn
  * returns non-zero (which store_each then returns). */
 typedef int (*store_each_fn)(const store_val *key, const store_val *val, void *ctx);

@@ -1,0 +1,393 @@
+/*
+ * rollup.c: the report rollups (see rollup.h).
+ *
+ * Key: bucket index (u32, 15-minute periods since 1970) | kind byte | name [NUL name2].
+ * Value: version byte, four u64 counters, u16 count, then the money entries.
+ */
+#include "storage/rollup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/registry.h"
+
+enum { V_ROLLUP = 1, KEY_MAX = 4 + 1 + 2 * REC_ID };
+
+static size_t make_key(uint8_t *key, int64_t ts_ms, rollup_kind kind, const char *name,
+                       const char *name2)
+{
+    uint32_t b = (uint32_t)(ts_ms / ROLLUP_BUCKET_MS);
+    key[0] = (uint8_t)(b >> 24);
+    key[1] = (uint8_t)(b >> 16);
+    key[2] = (uint8_t)(b >> 8);
+    key[3] = (uint8_t)b;
+    key[4] = (uint8_t)kind;
+    size_t n = strnlen(name, REC_ID - 1);
+    memcpy(key + 5, name, n);
+    size_t len = 5 + n;
+    if (name2) {
+        size_t n2 = strnlen(name2, REC_ID - 1);
+        key[len++] = 0;
+        memcpy(key + len, name2, n2);
+        len += n2;
+    }
+    return len;
+}
+
+static int decode(const uint8_t *p, size_t len, rollup_row *r)
+{
+    rec_reader rd = {p, len, 0, false};
+    memset(r, 0, offsetof(rollup_row, money));
+    if (rec_get_u8(&rd) != V_ROLLUP)
+        return -1;
+    r->clicks = rec_get_u64(&rd);
+    r->unique = rec_get_u64(&rd);
+    r->bots = rec_get_u64(&rd);
+    r->suspicious = rec_get_u64(&rd);
+    r->nmoney = (uint16_t)(rec_get_u8(&rd) << 8);
+    r->nmoney |= rec_get_u8(&rd);
+    if (rd.bad || r->nmoney > ROLLUP_MAX_MONEY)
+        return -1;
+    for (unsigned i = 0; i < r->nmoney; i++) {
+        rollup_money *m = &r->money[i];
+        m->model = rec_get_u8(&rd);
+        rec_get_bytes(&rd, m->currency, 3);
+        m->currency[3] = '\0';
+        m->parts = (int64_t)rec_get_u64(&rd);
+        m->revenue = (int64_t)rec_get_u64(&rd);
+    }
+    return rd.bad || rd.off != rd.len ? -1 : 0;
+}
+
+static size_t encode(const rollup_row *r, uint8_t *out, size_t cap)
+{
+    rec_writer w = {out, 0, cap, false};
+    rec_put_u8(&w, V_ROLLUP);
+    rec_put_u64(&w, r->clicks);
+    rec_put_u64(&w, r->unique);
+    rec_put_u64(&w, r->bots);
+    rec_put_u64(&w, r->suspicious);
+    rec_put_u8(&w, (uint8_t)(r->nmoney >> 8));
+    rec_put_u8(&w, (uint8_t)r->nmoney);
+    for (unsigned i = 0; i < r->nmoney; i++) {
+        const rollup_money *m = &r->money[i];
+        rec_put_u8(&w, m->model);
+        rec_put_bytes(&w, m->currency, 3);
+        rec_put_u64(&w, (uint64_t)m->parts);
+        rec_put_u64(&w, (uint64_t)m->revenue);
+    }
+    return w.bad ? 0 : w.len;
+}
+
+enum { ROW_BYTES = 1 + 32 + 2 + ROLLUP_MAX_MONEY * 20 };
+
+static int load(store_txn *t, const uint8_t *key, size_t klen, rollup_row *r)
+{
+    store_val v = {NULL, 0};
+    int rc = store_get(t, STORE_DB_ROLLUPS, key, klen, &v);
+    if (rc == STORE_NOTFOUND) {
+        memset(r, 0, offsetof(rollup_row, money));
+        return STORE_OK;
+    }
+    if (rc)
+        return rc;
+    return decode(v.data, v.len, r) ? STORE_CORRUPT : STORE_OK;
+}
+
+static int save(store_txn *t, const uint8_t *key, size_t klen, const rollup_row *r)
+{
+    uint8_t buf[ROW_BYTES];
+    size_t n = encode(r, buf, sizeof(buf));
+    if (!n)
+        return STORE_CORRUPT;
+    return store_put(t, STORE_DB_ROLLUPS, key, klen, buf, n, 0);
+}
+
+int rollup_add_click(store_txn *t, const rec_click *c)
+{
+    uint8_t key[KEY_MAX];
+    size_t klen = make_key(key, c->ts_ms, ROLLUP_LINK, c->link, NULL);
+    rollup_row r;
+    int rc = load(t, key, klen, &r);
+    if (rc)
+        return rc;
+    if (c->flags & REC_CLICK_BOT)
+        r.bots++;
+    else if (c->flags & REC_CLICK_SUSPICIOUS)
+        r.suspicious++;
+    else {
+        r.clicks++;
+        r.unique += (c->flags & REC_CLICK_UNIQUE) != 0;
+    }
+    return save(t, key, klen, &r);
+}
+
+static int add_money(rollup_row *r, uint8_t model, const char *currency, int64_t parts,
+                     int64_t revenue)
+{
+    rollup_money *m = NULL;
+    for (unsigned i = 0; i < r->nmoney && !m; i++)
+        if (r->money[i].model == model && !memcmp(r->money[i].currency, currency, 3))
+            m = &r->money[i];
+    if (!m) {
+        if (r->nmoney == ROLLUP_MAX_MONEY)
+            return STORE_CORRUPT; /* more than 12 currencies in one link's quarter hour */
+        m = &r->money[r->nmoney++];
+        memset(m, 0, sizeof(*m));
+        m->model = model;
+        memcpy(m->currency, currency, 3);
+    }
+    m->parts += parts;
+    m->revenue += revenue;
+    return STORE_OK;
+}
+
+int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign)
+{
+    if (c->status != REC_STATUS_APPROVED || c->via == REC_VIA_NONE)
+        return STORE_OK;
+    const char *currency = c->currency[0] ? c->currency : "XXX"; /* ISO 4217: no currency */
+    for (int m = 0; m < REC_MODELS; m++) {
+        for (unsigned i = 0; i < c->ncredits[m]; i++) {
+            const rec_credit *k = &c->credits[m][i];
+            uint8_t key[KEY_MAX];
+            size_t klen = k->link[0]
+                              ? make_key(key, c->ts_ms, ROLLUP_LINK, k->link, NULL)
+                              : make_key(key, c->ts_ms, ROLLUP_COUPON, k->influencer, k->campaign);
+            rollup_row r;
+            int rc = load(t, key, klen, &r);
+            if (!rc)
+                rc = add_money(&r, (uint8_t)m, currency, sign * k->share, sign * k->amount);
+            if (!rc)
+                rc = save(t, key, klen, &r);
+            if (rc)
+                return rc;
+        }
+    }
+    return STORE_OK;
+}
+
+typedef struct {
+    rollup_fn fn;
+    void *ctx;
+    uint32_t to_bucket;
+} scan_ctx;
+
+enum { SCAN_END = 1 };
+
+static int scan_one(const store_val *k, const store_val *v, void *arg)
+{
+    scan_ctx *x = arg;
+    const uint8_t *p = k->data;
+    if (k->len < 5 || k->len > KEY_MAX)
+        return STORE_CORRUPT;
+    uint32_t b = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    if (b >= x->to_bucket)
+        return SCAN_END;
+    char name[REC_ID] = "", name2[REC_ID] = "";
+    const uint8_t *s = p + 5, *end = p + k->len;
+    const uint8_t *nul = memchr(s, 0, (size_t)(end - s));
+    size_t n1 = (size_t)((nul ? nul : end) - s);
+    if (n1 >= REC_ID)
+        return STORE_CORRUPT;
+    memcpy(name, s, n1);
+    if (nul) {
+        size_t n2 = (size_t)(end - nul - 1);
+        if (n2 >= REC_ID)
+            return STORE_CORRUPT;
+        memcpy(name2, nul + 1, n2);
+    }
+    static _Thread_local rollup_row row;
+    if (decode(v->data, v->len, &row))
+        return STORE_CORRUPT;
+    return x->fn((int64_t)b * ROLLUP_BUCKET_MS, (rollup_kind)p[4], name, name2, &row, x->ctx);
+}
+
+int rollup_scan(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void *ctx)
+{
+    if (from_ms < 0)
+        from_ms = 0;
+    if (to_ms <= from_ms)
+        return STORE_OK;
+    uint32_t from = (uint32_t)(from_ms / ROLLUP_BUCKET_MS);
+    int64_t to = (to_ms + ROLLUP_BUCKET_MS - 1) / ROLLUP_BUCKET_MS;
+    scan_ctx x = {fn, ctx, to > UINT32_MAX ? UINT32_MAX : (uint32_t)to};
+    uint8_t key[4] = {(uint8_t)(from >> 24), (uint8_t)(from >> 16), (uint8_t)(from >> 8),
+                      (uint8_t)from};
+    int rc = store_each(t, STORE_DB_ROLLUPS, key, 4, scan_one, &x);
+    return rc == SCAN_END ? STORE_OK : rc;
+}
+
+/* ---- rebuild ----------------------------------------------------------------------- */
+
+typedef struct {
+    store_txn *t;
+    int rc;
+} rebuild_ctx;
+
+static int rebuild_click(const rec_click *c, void *arg)
+{
+    rebuild_ctx *x = arg;
+    return rollup_add_click(x->t, c);
+}
+
+static int rebuild_conversion(const rec_conversion *c, void *arg)
+{
+    rebuild_ctx *x = arg;
+    return rollup_add_conversion(x->t, c, +1);
+}
+
+typedef struct {
+    uint8_t *key, *val;
+    size_t klen, vlen;
+} kv;
+
+typedef struct {
+    kv *items;
+    size_t n, cap;
+} kv_list;
+
+static int keep(const store_val *k, const store_val *v, void *arg)
+{
+    kv_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        kv *p = realloc(l->items, cap * sizeof(*p));
+        if (!p)
+            return STORE_ERROR;
+        l->items = p;
+        l->cap = cap;
+    }
+    kv *e = &l->items[l->n];
+    e->key = malloc(k->len);
+    e->val = malloc(v->len);
+    if (!e->key || !e->val) {
+        free(e->key);
+        free(e->val);
+        return STORE_ERROR;
+    }
+    memcpy(e->key, k->data, k->len);
+    memcpy(e->val, v->data, v->len);
+    e->klen = k->len;
+    e->vlen = v->len;
+    l->n++;
+    return 0;
+}
+
+static void kv_free(kv_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].key);
+        free(l->items[i].val);
+    }
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+typedef struct {
+    bool check;
+    uint64_t rows, diffs;
+} rebuild_args;
+
+/* Rows equal when they decode to the same counts: a money entry at zero is the same as
+ * none (a refund leaves zeros behind that a rebuild never writes). */
+static bool same_row(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    static _Thread_local rollup_row ra, rb;
+    if (decode(a, alen, &ra) || decode(b, blen, &rb))
+        return false;
+    if (ra.clicks != rb.clicks || ra.unique != rb.unique || ra.bots != rb.bots ||
+        ra.suspicious != rb.suspicious)
+        return false;
+    for (int pass = 0; pass < 2; pass++) {
+        const rollup_row *x = pass ? &rb : &ra, *y = pass ? &ra : &rb;
+        for (unsigned i = 0; i < x->nmoney; i++) {
+            const rollup_money *m = &x->money[i];
+            int64_t parts = 0, revenue = 0;
+            for (unsigned j = 0; j < y->nmoney; j++)
+                if (y->money[j].model == m->model &&
+                    !memcmp(y->money[j].currency, m->currency, 3)) {
+                    parts = y->money[j].parts;
+                    revenue = y->money[j].revenue;
+                }
+            if (parts != m->parts || revenue != m->revenue)
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool zero_row(const uint8_t *a, size_t alen)
+{
+    static _Thread_local rollup_row r;
+    if (decode(a, alen, &r) || r.clicks || r.unique || r.bots || r.suspicious)
+        return false;
+    for (unsigned i = 0; i < r.nmoney; i++)
+        if (r.money[i].parts || r.money[i].revenue)
+            return false;
+    return true;
+}
+
+static int rebuild(store_txn *t, void *arg)
+{
+    rebuild_args *a = arg;
+    kv_list before = {0}, after = {0};
+    int rc = store_each(t, STORE_DB_ROLLUPS, NULL, 0, keep, &before);
+    if (!rc)
+        rc = store_clear(t, STORE_DB_ROLLUPS);
+    rebuild_ctx x = {t, 0};
+    if (!rc)
+        rc = reg_each_click(t, 0, rebuild_click, &x);
+    if (!rc)
+        rc = reg_each_conversion(t, rebuild_conversion, &x);
+    if (!rc)
+        rc = store_each(t, STORE_DB_ROLLUPS, NULL, 0, keep, &after);
+    if (!rc) {
+        a->rows = after.n;
+        /* Both lists are in key order: walk them together. */
+        size_t i = 0, j = 0;
+        while (i < before.n || j < after.n) {
+            int cmp;
+            if (i == before.n)
+                cmp = 1;
+            else if (j == after.n)
+                cmp = -1;
+            else {
+                size_t n = before.items[i].klen < after.items[j].klen ? before.items[i].klen
+                                                                      : after.items[j].klen;
+                cmp = memcmp(before.items[i].key, after.items[j].key, n);
+                if (!cmp)
+                    cmp = (before.items[i].klen > after.items[j].klen) -
+                          (before.items[i].klen < after.items[j].klen);
+            }
+            if (cmp < 0) {
+                a->diffs += !zero_row(before.items[i].val, before.items[i].vlen);
+                i++;
+            } else if (cmp > 0) {
+                a->diffs += !zero_row(after.items[j].val, after.items[j].vlen);
+                j++;
+            } else {
+                a->diffs += !same_row(before.items[i].val, before.items[i].vlen, after.items[j].val,
+                                      after.items[j].vlen);
+                i++;
+                j++;
+            }
+        }
+    }
+    kv_free(&before);
+    kv_free(&after);
+    if (!rc && a->check)
+        return a->diffs ? STORE_CORRUPT : STORE_ROLLBACK;
+    return rc;
+}
+
+int rollup_rebuild(store *s, bool check, uint64_t *rows, uint64_t *diffs)
+{
+    rebuild_args a = {check, 0, 0};
+    int rc = store_update(s, rebuild, &a);
+    if (rc == STORE_ROLLBACK)
+        rc = STORE_OK;
+    *rows = a.rows;
+    *diffs = a.diffs;
+    return rc;
+}

@@ -1,0 +1,58 @@
+/*
+ * rollup.h: the pre-aggregated counts reports are answered from, so that a report's cost
+ * follows the number of links and time buckets in its period, not the number of clicks.
+ *
+ * A rollup row is keyed by (15-minute bucket, subject): the subject is a link (clicks and
+ * click-attributed credit) or an influencer+campaign pair (coupon credit, which has no
+ * link). 15 minutes divides every UTC offset in use (+05:45, +08:45, ...), so a day in any
+ * IANA time zone is an exact union of buckets. Each row holds click counts and, per model
+ * and currency, conversions (parts of 1e9) and revenue (minor units) of approved
+ * conversions.
+ *
+ * Rows are updated in the same transaction as the click or conversion they count, so they
+ * can never disagree with the raw records; rollup_rebuild recomputes them from those
+ * records (and a test proves the two agree).
+ */
+#ifndef JEJAK_ROLLUP_H
+#define JEJAK_ROLLUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "storage/record.h"
+#include "storage/store.h"
+
+enum { ROLLUP_BUCKET_MS = 15 * 60 * 1000, ROLLUP_MAX_MONEY = 64 };
+
+typedef struct {
+    uint8_t model;
+    char currency[4];
+    int64_t parts;   /* conversions, in parts of 1e9 */
+    int64_t revenue; /* minor units */
+} rollup_money;
+
+typedef struct {
+    uint64_t clicks, unique, bots, suspicious;
+    uint16_t nmoney;
+    rollup_money money[ROLLUP_MAX_MONEY];
+} rollup_row;
+
+typedef enum { ROLLUP_LINK = 'L', ROLLUP_COUPON = 'C' } rollup_kind;
+
+/* Counts a stored click (bot, unique and suspicious flags as stored). */
+int rollup_add_click(store_txn *t, const rec_click *c);
+/* Adds (sign +1) or removes (-1) an approved conversion's credits under every model. */
+int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign);
+
+/* Calls fn for every row with from_ms <= bucket start < to_ms, in bucket order. For a
+ * coupon row, name is "influencer" and name2 "campaign"; for a link row name2 is "". */
+typedef int (*rollup_fn)(int64_t bucket_ms, rollup_kind kind, const char *name, const char *name2,
+                         const rollup_row *row, void *ctx);
+int rollup_scan(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void *ctx);
+
+/* Recomputes every row from the clicks and conversions. With check, nothing is written:
+ * returns STORE_OK if the live rows equal the recomputed ones, else STORE_CORRUPT and the
+ * number of differing rows in *diffs. Runs its own transaction. */
+int rollup_rebuild(store *s, bool check, uint64_t *rows, uint64_t *diffs);
+
+#endif
