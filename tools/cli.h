@@ -27,5 +27,11 @@ int cmd_clicks(int argc, char **argv);
 int cmd_shop(int argc, char **argv);
 int cmd_coupon(int argc, char **argv);
 int cmd_conversions(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+int cmd_cost(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_apikey(int argc, char **argv);
+int cmd_rollups(int argc, char **argv);
 
 #endif

@@ -28,6 +28,16 @@ static const char usage[] =
     "  coupon add CODE --influencer ID --campaign ID\n"
     "  coupon list\n"
     "  conversions export [--format jsonl|csv]\n"
+    "  report [--by influencer|campaign|link|source|medium|content|day|tier]...\n"
+    "         [--model last-click|first-click|linear|time-decay|position-based]\n"
+    "         [--from DATE] [--to DATE] [--tz ZONE] [--influencer ID] [--campaign ID]\n"
+    "         [--currency CODE] [--format table|csv|json] [--wide]\n"
+    "  metrics import FILE.csv\n"
+    "  cost add --influencer ID [--campaign ID] --amount A --currency C [--date D]\n"
+    "  cost model --influencer ID [--campaign ID] cpc|cpa PRICE CURRENCY | revshare PCT%\n"
+    "  config set tz ZONE | config get tz\n"
+    "  apikey add --role admin|influencer:ID\n"
+    "  rollups rebuild [--check]\n"
     "\n"
     "Every command takes --data DIR (default $JEJAK_DATA or ./jejak-data).\n";
 
@@ -77,9 +87,13 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"serve", cmd_serve},   {"influencer", cmd_influencer},  {"campaign", cmd_campaign},
-                {"link", cmd_link},     {"clicks", cmd_clicks},          {"shop", cmd_shop},
-                {"coupon", cmd_coupon}, {"conversions", cmd_conversions}};
+    } cmds[] = {{"serve", cmd_serve},       {"influencer", cmd_influencer},
+                {"campaign", cmd_campaign}, {"link", cmd_link},
+                {"clicks", cmd_clicks},     {"shop", cmd_shop},
+                {"coupon", cmd_coupon},     {"conversions", cmd_conversions},
+                {"report", cmd_report},     {"metrics", cmd_metrics},
+                {"cost", cmd_cost},         {"config", cmd_config},
+                {"apikey", cmd_apikey},     {"rollups", cmd_rollups}};
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
         !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);

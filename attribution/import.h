@@ -1,0 +1,37 @@
+/*
+ * import.h: reading a metrics export (impressions, reach, engagements, followers) that a
+ * marketer copied from Instagram or TikTok insights, as CSV (RFC 4180).
+ *
+ * The header names the columns, in any order: date and influencer are required; campaign,
+ * link, impressions, reach, engagements and followers are optional. Every bad row is
+ * reported with its line number and reason; the caller stores nothing unless there are none.
+ *
+ * Pure: parses a buffer; rows and errors go into caller-owned, caller-freed arrays.
+ */
+#ifndef JEJAK_IMPORT_H
+#define JEJAK_IMPORT_H
+
+#include <stddef.h>
+
+#include "storage/record.h"
+
+enum { IMPORT_MAX_ERRORS = 100, IMPORT_MAX_BYTES = 64 << 20 };
+
+typedef struct {
+    size_t line;
+    char reason[160];
+} import_error;
+
+typedef struct {
+    rec_metric *rows; /* malloc'd: import_free */
+    size_t *lines;    /* the line each row came from */
+    size_t nrows;
+    import_error errors[IMPORT_MAX_ERRORS];
+    size_t nerrors; /* errors found (only the first IMPORT_MAX_ERRORS are kept) */
+} import_result;
+
+/* Parses data[0..len). Returns 0 when the file is usable (nerrors == 0), -1 otherwise. */
+int import_metrics(const char *data, size_t len, import_result *out);
+void import_free(import_result *r);
+
+#endif
