@@ -277,6 +277,11 @@ int text_parse_time(const char *s, int64_t *ms)
     if (*p)
         return -1;
     int64_t days = text_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - offset_min * 60) * 1000 + frac;
+    int64_t t = ((days * 86400 + h * 3600 + mi * 60 + sec) - offset_min * 60) * 1000 + frac;
+    /* An offset or a leap second can carry a time past year 0000 or 9999, which no
+     * four-digit year can print back: refuse it. */
+    if (t < -62167219200000LL || t > 253402300799999LL)
+        return -1;
+    *ms = t;
     return 0;
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "attribution/ledger.h"
+#include "attribution/report.h"
 #include "storage/clicks.h"
 #include "storage/id.h"
 #include "storage/registry.h"
@@ -518,6 +519,84 @@ static enum MHD_Result handle_postback(request *r, bool post)
     return MHD_YES;
 }
 
+/* ---- the report API ---------------------------------------------------------------- */
+
+static enum MHD_Result api_error(request *r, unsigned status, const char *field, const char *msg)
+{
+    pb_error e = {status, "", ""};
+    snprintf(e.error, sizeof(e.error), "%s", msg);
+    snprintf(e.field, sizeof(e.field), "%s", field);
+    text_buf b;
+    text_buf_init(&b, 1024);
+    text_puts(&b, "{\"error\":");
+    text_json_str(&b, e.error);
+    if (field[0]) {
+        text_puts(&b, ",\"field\":");
+        text_json_str(&b, e.field);
+    }
+    text_puts(&b, "}\n");
+    return queue_json(r, status, &b);
+}
+
+static enum MHD_Result handle_report(request *r)
+{
+    srv *d = r->d;
+    const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+    if (!auth || strncmp(auth, "Bearer ", 7) || strlen(auth) > 200)
+        return api_error(r, 401, "authorization", "Authorization: Bearer <key> is required");
+    /* Keys are stored as their SHA-256: the lookup compares hashes, never the key. */
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)auth + 7, strlen(auth + 7));
+    forwarded q = {.n = 0};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+    report_param params[MAX_FORWARDED];
+    const char *format = "json";
+    for (size_t i = 0; i < q.n; i++) {
+        params[i] = (report_param){q.p[i].key, q.p[i].value};
+        if (!strcmp(q.p[i].key, "format"))
+            format = q.p[i].value;
+    }
+    if (strcmp(format, "json") && strcmp(format, "csv"))
+        return api_error(r, 400, "format", "format must be json or csv");
+    store_txn *t;
+    if (store_read_begin(d->s, &t))
+        return api_error(r, 503, "", "storage unavailable; retry later");
+    rec_apikey key;
+    int rc = reg_get_apikey(t, h, &key);
+    enum MHD_Result ret;
+    char tz[65] = "UTC", field[32], why[200];
+    report_query rq;
+    report_result res;
+    reg_get_config(t, "tz", tz, sizeof(tz)); /* the marketer's zone, if set */
+    if (rc) {
+        ret = api_error(r, 401, "authorization", "unknown API key");
+    } else if (report_query_parse(params, q.n, tz, text_now_ms(), &rq, field, sizeof(field), why,
+                                  sizeof(why))) {
+        ret = api_error(r, 400, field, why);
+    } else if (key.influencer[0] && rq.influencer[0] && strcmp(rq.influencer, key.influencer)) {
+        ret = api_error(r, 403, "influencer", "this key sees only its own influencer's rows");
+    } else {
+        if (key.influencer[0]) /* an influencer's key: her rows only */
+            memcpy(rq.influencer, key.influencer, sizeof(rq.influencer));
+        if ((rc = report_run(t, &rq, &res))) {
+            ret = api_error(r, 500, "", store_strerror(rc));
+        } else {
+            text_buf b;
+            text_buf_init(&b, (size_t)256 << 20);
+            report_write(&rq, &res, format[0] == 'c' ? REPORT_CSV : REPORT_JSON, true, &b);
+            report_free(&res);
+            ret = b.failed ? MHD_NO
+                           : queue_text(r, MHD_HTTP_OK,
+                                        format[0] == 'c' ? "text/csv; charset=utf-8"
+                                                         : "application/json",
+                                        b.ptr, b.len);
+            text_buf_free(&b);
+        }
+    }
+    store_read_end(t);
+    return ret;
+}
+
 /* ---- health and metrics ---------------------------------------------------------- */
 
 static enum MHD_Result handle_metrics(request *r)
@@ -640,6 +719,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!get && !head)
             return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method);
         return handle_click(r, url + 3, head);
+    }
+    if (strcmp(url, "/api/v1/report") == 0) {
+        if (!get)
+            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method);
+        return handle_report(r);
     }
     if (strcmp(url, "/healthz") == 0 && (get || head))
         return queue(r, MHD_HTTP_OK, d->healthy);
