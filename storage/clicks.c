@@ -39,7 +39,68 @@ struct clicks {
     size_t flushed;  /* entries written by the transaction being committed */
     uint8_t *sorted; /* scratch for a flush */
     size_t cap_sorted;
+    /* Flood detection: clicks per (anonymized address, link) in the current minute. */
+    unsigned flood_limit; /* 0 = off */
+    int64_t flood_minute;
+    struct flood_slot {
+        uint64_t key;
+        uint32_t count;
+    } * flood;
+    size_t flood_cap, flood_used;
 };
+
+/* Counts this click against its (address, link) in its minute; true past the limit. A
+ * minute's table is dropped when the next minute begins, so memory follows one minute's
+ * distinct pairs. */
+static bool flooded(clicks *c, const rec_click *k)
+{
+    if (!c->flood_limit || !k->ip_family)
+        return false;
+    int64_t minute = k->ts_ms / 60000;
+    if (minute > c->flood_minute) {
+        c->flood_minute = minute;
+        if (c->flood)
+            memset(c->flood, 0, c->flood_cap * sizeof(*c->flood));
+        c->flood_used = 0;
+    }
+    if (2 * (c->flood_used + 1) > c->flood_cap) {
+        size_t cap = c->flood_cap ? c->flood_cap * 2 : 1024;
+        struct flood_slot *t = calloc(cap, sizeof(*t));
+        if (!t)
+            return false;
+        for (size_t i = 0; i < c->flood_cap; i++) {
+            if (!c->flood[i].key)
+                continue;
+            size_t j = (size_t)c->flood[i].key & (cap - 1);
+            while (t[j].key)
+                j = (j + 1) & (cap - 1);
+            t[j] = c->flood[i];
+        }
+        free(c->flood);
+        c->flood = t;
+        c->flood_cap = cap;
+    }
+    uint8_t buf[1 + 16 + REC_ID];
+    size_t n = strnlen(k->link, REC_ID - 1);
+    buf[0] = k->ip_family;
+    memcpy(buf + 1, k->ip, 16);
+    memcpy(buf + 17, k->link, n);
+    uint64_t key = XXH3_64bits(buf, 17 + n);
+    key = key ? key : 1;
+    size_t j = (size_t)key & (c->flood_cap - 1);
+    while (c->flood[j].key && c->flood[j].key != key)
+        j = (j + 1) & (c->flood_cap - 1);
+    if (!c->flood[j].key) {
+        c->flood[j].key = key;
+        c->flood_used++;
+    }
+    return ++c->flood[j].count > c->flood_limit;
+}
+
+void clicks_set_flood_limit(clicks *c, unsigned per_minute)
+{
+    c->flood_limit = per_minute;
+}
 
 static void set_free(day_set *d)
 {
@@ -152,11 +213,15 @@ static int queue_visit(clicks *c, const rec_click *k)
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
 {
     if (!*decided) {
-        click->flags &= (uint8_t)~REC_CLICK_UNIQUE;
-        if (!(click->flags & REC_CLICK_BOT) && mark_unique(c, click))
+        /* Bots first, then floods: neither counts, is unique or takes part in a journey. */
+        click->flags &= (uint8_t) ~(REC_CLICK_UNIQUE | REC_CLICK_SUSPICIOUS);
+        if (!(click->flags & REC_CLICK_BOT) && flooded(c, click))
+            click->flags |= REC_CLICK_SUSPICIOUS;
+        bool counted = !(click->flags & (REC_CLICK_BOT | REC_CLICK_SUSPICIOUS));
+        if (counted && mark_unique(c, click))
             click->flags |= REC_CLICK_UNIQUE;
         *decided = true;
-        if (!(click->flags & REC_CLICK_BOT) && queue_visit(c, click))
+        if (counted && queue_visit(c, click))
             return STORE_ERROR;
     }
     int rc = reg_put_click(t, click);
@@ -245,7 +310,8 @@ typedef struct {
 static int rebuild_one(const rec_click *k, void *arg)
 {
     scan_ctx *x = arg;
-    if ((k->flags & (REC_CLICK_BOT | REC_CLICK_UNIQUE)) == REC_CLICK_UNIQUE) {
+    if ((k->flags & (REC_CLICK_BOT | REC_CLICK_SUSPICIOUS | REC_CLICK_UNIQUE)) ==
+        REC_CLICK_UNIQUE) {
         int64_t day = k->ts_ms / 86400000;
         day_set *d = set_for(x->c, day);
         if (d && set_add(d, pair_hash(day, k->link, k->visitor)) < 0)
@@ -265,7 +331,7 @@ static int reindex_one(const rec_click *k, void *arg)
         return CHUNK_FULL;
     }
     x->indexed++;
-    if (k->flags & REC_CLICK_BOT)
+    if (k->flags & (REC_CLICK_BOT | REC_CLICK_SUSPICIOUS))
         return 0;
     uint8_t key[VISIT_KEY];
     memcpy(key, k->visitor, 16);
@@ -350,5 +416,6 @@ void clicks_free(clicks *c)
     set_free(&c->days[1]);
     free(c->pending);
     free(c->sorted);
+    free(c->flood);
     free(c);
 }

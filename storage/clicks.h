@@ -33,6 +33,10 @@ void clicks_free(clicks *c);
 /* Decides c's unique flag (once: *decided remembers it across a batch retry), then writes
  * the click record and queues its visits entry. Inside the writer's transaction. */
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided);
+/* Clicks beyond per_minute from one anonymized address on one link, within a UTC minute,
+ * are flagged REC_CLICK_SUSPICIOUS: stored, but left out of counts and journeys. 0 = off. */
+void clicks_set_flood_limit(clicks *c, unsigned per_minute);
+
 /* Writes queued visits entries if forced, or if enough time or entries have piled up. */
 int clicks_flush_visits(clicks *c, store_txn *t, bool force);
 /* Tells the outcome of the transaction that clicks_flush_visits wrote into. */

@@ -173,6 +173,8 @@ int store_open(store **out, const char *dir, char *err, size_t errlen)
     step = "open";
     if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)))
         goto lmdb_fail;
+    int dead = 0;
+    mdb_reader_check(s->env, &dead); /* free the slots of readers that died (kill -9) */
     step = "open databases in";
     if ((rc = open_dbis(s)))
         goto lmdb_fail;

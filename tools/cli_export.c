@@ -18,6 +18,10 @@ typedef struct {
     rec_link link; /* the last link looked up: clicks of one link come in runs */
     bool have_link;
     text_buf out;
+    uint8_t last[16]; /* the last click written */
+    bool more;
+    size_t rows_in_chunk;
+    int64_t chunk_start;
 } export_ctx;
 
 static const char *const columns[] = {"click_id", "ts",      "link", "influencer",
@@ -79,16 +83,58 @@ static int export_one(const rec_click *c, void *arg)
     return 0;
 }
 
-static int export_all(store_txn *t, int64_t since, bool csv)
+/* A reader pins every page of its snapshot: a long export would keep the daemon's freed
+ * pages from reuse and grow the file. So the export reads in chunks of at most
+ * CHUNK_ROWS rows or CHUNK_MS of time, each in a fresh snapshot, resuming after the last
+ * click id written. Clicks are appended in id order, so nothing is missed or repeated
+ * except a click committed out of order behind the resume point in that instant. */
+enum { CHUNK_ROWS = 50000, CHUNK_MS = 1000, CHUNK_END = 1 };
+
+static int export_chunk(const rec_click *c, void *arg)
 {
-    export_ctx e = {.t = t, .csv = csv};
+    export_ctx *e = arg;
+    if (e->rows_in_chunk >= CHUNK_ROWS || text_now_ms() - e->chunk_start > CHUNK_MS) {
+        e->more = true;
+        return CHUNK_END;
+    }
+    int rc = export_one(c, e);
+    memcpy(e->last, c->id, 16);
+    e->rows_in_chunk++;
+    return rc;
+}
+
+static int export_all(store *s, int64_t since, bool csv)
+{
+    export_ctx e = {.csv = csv};
     text_buf_init(&e.out, 1 << 16);
     if (csv) {
         for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
             printf("%s%s", i ? "," : "", columns[i]);
         printf("\n");
     }
-    int rc = reg_each_click(t, since, export_one, &e);
+    uint8_t from[16] = {0};
+    uint64_t ts = since > 0 ? (uint64_t)since : 0;
+    for (int i = 5; i >= 0; i--, ts >>= 8)
+        from[i] = (uint8_t)ts;
+    int rc;
+    do {
+        store_txn *t;
+        if ((rc = store_read_begin(s, &t)))
+            break;
+        e.t = t;
+        e.have_link = false;
+        e.more = false;
+        e.rows_in_chunk = 0;
+        e.chunk_start = text_now_ms();
+        rc = reg_each_click_from(t, from, export_chunk, &e);
+        store_read_end(t);
+        if (rc == CHUNK_END)
+            rc = STORE_OK;
+        /* Resume just after the last id written: add one to it, as a 128-bit number. */
+        memcpy(from, e.last, 16);
+        for (int i = 15; i >= 0 && ++from[i] == 0; i--)
+            ;
+    } while (rc == STORE_OK && e.more);
     text_buf_free(&e.out);
     return rc;
 }
@@ -127,12 +173,7 @@ int cmd_clicks(int argc, char **argv)
     store *s = cli_open(data);
     if (!s)
         return CLI_FAIL;
-    store_txn *t;
-    int rc = store_read_begin(s, &t);
-    if (rc == STORE_OK) {
-        rc = export_all(t, since, !strcmp(format, "csv"));
-        store_read_end(t);
-    }
+    int rc = export_all(s, since, !strcmp(format, "csv"));
     store_close(s);
     if (fflush(stdout) || rc)
         return cli_error("export failed: %s", store_strerror(rc));

@@ -29,7 +29,8 @@ enum {
     OPT_TIMEOUT,
     OPT_PUBLIC,
     OPT_LOOKBACK,
-    OPT_COUPON_PRIORITY
+    OPT_COUPON_PRIORITY,
+    OPT_FLOOD
 };
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -96,6 +97,7 @@ int cmd_serve(int argc, char **argv)
         {"public-url", required_argument, NULL, OPT_PUBLIC},
         {"lookback-days", required_argument, NULL, OPT_LOOKBACK},
         {"coupon-priority", no_argument, NULL, OPT_COUPON_PRIORITY},
+        {"flood-limit", required_argument, NULL, OPT_FLOOD},
         {NULL, 0, NULL, 0}};
     srv_config cfg;
     srv_config_default(&cfg);
@@ -156,6 +158,10 @@ int cmd_serve(int argc, char **argv)
             break;
         case OPT_COUPON_PRIORITY:
             cfg.coupon_priority = true;
+            break;
+        case OPT_FLOOD:
+            if (parse_uint(optarg, 1000000, &cfg.flood_limit))
+                return cli_error("--flood-limit must be clicks per minute (0 = no limit)");
             break;
         default:
             return CLI_USAGE;

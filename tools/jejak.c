@@ -13,7 +13,7 @@ static const char usage[] =
     "\n"
     "  serve [--listen ADDR:PORT] [--demo] [--no-ip] [--no-user-agent] [--no-referrer]\n"
     "        [--exclude-ip CIDR]... [--trust-proxy] [--threads N] [--lookback-days N]\n"
-    "        [--coupon-priority]\n"
+    "        [--coupon-priority] [--flood-limit N]\n"
     "                          run the tracker (redirects, clicks)\n"
     "  influencer add ID --name NAME --platform P [--handle H] [--followers N]\n"
     "  influencer list\n"

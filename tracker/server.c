@@ -55,8 +55,8 @@ struct srv {
     srv_config cfg;
     struct MHD_Response *not_found_link, *not_found, *healthy, *bad_method;
     atomic_uint_fast64_t inflight; /* requests handed to the writer and not yet answered */
-    atomic_uint_fast64_t clicks, bot_clicks, unique_clicks, excluded, unknown_slugs, storage_errors,
-        requests;
+    atomic_uint_fast64_t clicks, bot_clicks, suspicious_clicks, unique_clicks, excluded,
+        unknown_slugs, storage_errors, requests;
     atomic_uint_fast64_t postbacks[3], postbacks_unattributed, postbacks_refused,
         postback_storage_errors;
     atomic_uint_fast64_t lat_bucket[NBUCKETS + 1], lat_sum_us, lat_count;
@@ -242,6 +242,8 @@ static void click_done(writer_job *job, int rc)
     if (rc == STORE_OK) {
         if (r->click.flags & REC_CLICK_BOT) {
             atomic_fetch_add_explicit(&d->bot_clicks, 1, memory_order_relaxed);
+        } else if (r->click.flags & REC_CLICK_SUSPICIOUS) {
+            atomic_fetch_add_explicit(&d->suspicious_clicks, 1, memory_order_relaxed);
         } else {
             atomic_fetch_add_explicit(&d->clicks, 1, memory_order_relaxed);
             if (r->click.flags & REC_CLICK_UNIQUE)
@@ -614,6 +616,9 @@ static enum MHD_Result handle_metrics(request *r)
             "Clicks from bots and link-preview fetchers (stored, not "
             "counted).",
             d->bot_clicks);
+    COUNTER("jejak_suspicious_clicks_total",
+            "Clicks past --flood-limit from one address on one link (stored, not counted).",
+            d->suspicious_clicks);
     COUNTER("jejak_excluded_clicks_total", "Clicks from --exclude-ip ranges (not stored).",
             d->excluded);
     COUNTER("jejak_unknown_slugs_total", "Requests for a slug that is not a link.",
@@ -770,6 +775,7 @@ void srv_config_default(srv_config *c)
     c->listen = "127.0.0.1:8080";
     c->conn_limit = 16384;
     c->conn_timeout_s = 30;
+    c->flood_limit = 60;
 }
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -843,6 +849,7 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         snprintf(err, errlen, "cannot load today's clicks: %s", store_strerror(rc));
         goto fail;
     }
+    clicks_set_flood_limit(d->clk, cfg->flood_limit);
     writer_hooks hooks = {flush_visits, visits_committed, d->clk};
     if (writer_start(&d->w, s, &hooks)) {
         snprintf(err, errlen, "cannot start the writer thread");
