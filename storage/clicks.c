@@ -47,6 +47,13 @@ struct clicks {
         uint32_t count;
     } * flood;
     size_t flood_cap, flood_used;
+    /* This batch's rollup counts, per (bucket, link). */
+    struct pending_row {
+        int64_t bucket;
+        char link[REC_ID];
+        rollup_row delta; /* counters only */
+    } * rows;
+    size_t nrows, caprows;
 };
 
 /* Counts this click against its (address, link) in its minute; true past the limit. A
@@ -210,6 +217,55 @@ static int queue_visit(clicks *c, const rec_click *k)
     return STORE_OK;
 }
 
+/* A batch's clicks mostly fall on a few (quarter hour, link) rows: their counts are summed
+ * here and written once per row in clicks_flush (a read-modify-write per row, not per
+ * click). Cleared by clicks_begin whenever the batch is (re)applied. */
+static int count_click(clicks *c, const rec_click *k)
+{
+    int64_t bucket = k->ts_ms / ROLLUP_BUCKET_MS;
+    size_t i = 0;
+    while (i < c->nrows && (c->rows[i].bucket != bucket || strcmp(c->rows[i].link, k->link)))
+        i++;
+    if (i == c->nrows) {
+        if (c->nrows == c->caprows) {
+            size_t cap = c->caprows ? c->caprows * 2 : 16;
+            struct pending_row *p = realloc(c->rows, cap * sizeof(*p));
+            if (!p)
+                return STORE_ERROR;
+            c->rows = p;
+            c->caprows = cap;
+        }
+        memset(&c->rows[i], 0, sizeof(c->rows[i]));
+        c->rows[i].bucket = bucket;
+        memcpy(c->rows[i].link, k->link, sizeof(c->rows[i].link));
+        c->nrows++;
+    }
+    rollup_row d;
+    rollup_click_delta(k, &d);
+    c->rows[i].delta.clicks += d.clicks;
+    c->rows[i].delta.unique += d.unique;
+    c->rows[i].delta.bots += d.bots;
+    c->rows[i].delta.suspicious += d.suspicious;
+    return STORE_OK;
+}
+
+void clicks_begin(clicks *c)
+{
+    c->nrows = 0;
+}
+
+static int flush_rows(clicks *c, store_txn *t)
+{
+    for (size_t i = 0; i < c->nrows; i++) {
+        int rc = rollup_add_counts(t, c->rows[i].bucket * ROLLUP_BUCKET_MS, c->rows[i].link,
+                                   &c->rows[i].delta);
+        if (rc)
+            return rc;
+    }
+    c->nrows = 0;
+    return STORE_OK;
+}
+
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
 {
     if (!*decided) {
@@ -225,7 +281,7 @@ int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
             return STORE_ERROR;
     }
     int rc = reg_put_click(t, click);
-    return rc ? rc : rollup_add_click(t, click);
+    return rc ? rc : count_click(c, click);
 }
 
 static int put_mark(store_txn *t, int64_t ts)
@@ -250,6 +306,9 @@ static int64_t key_ts(const uint8_t *key)
 
 int clicks_flush_visits(clicks *c, store_txn *t, bool force)
 {
+    int rc = flush_rows(c, t);
+    if (rc)
+        return rc;
     int64_t now = text_now_ms();
     if (!c->npending || (!force && c->npending < SLICE && now - c->last_flush_ms < FLUSH_MS))
         return STORE_OK;
@@ -265,7 +324,7 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
     memcpy(c->sorted, c->pending, n * VISIT_KEY);
     qsort(c->sorted, n, VISIT_KEY, cmp_visit);
     for (size_t i = 0; i < n; i++) {
-        int rc = store_put(t, STORE_DB_VISITS, c->sorted + i * VISIT_KEY, VISIT_KEY, "", 0, 0);
+        rc = store_put(t, STORE_DB_VISITS, c->sorted + i * VISIT_KEY, VISIT_KEY, "", 0, 0);
         if (rc)
             return rc; /* STORE_FULL: the batch is retried with the queue intact */
     }
@@ -277,8 +336,7 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
         if (ts < mark)
             mark = ts;
     }
-    int rc = put_mark(t, mark);
-    if (rc)
+    if ((rc = put_mark(t, mark)))
         return rc;
     c->flushed = n; /* dropped from the queue once the commit lands */
     c->last_flush_ms = now;
@@ -417,5 +475,6 @@ void clicks_free(clicks *c)
     free(c->pending);
     free(c->sorted);
     free(c->flood);
+    free(c->rows);
     free(c);
 }

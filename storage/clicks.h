@@ -37,7 +37,12 @@ int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided);
  * are flagged REC_CLICK_SUSPICIOUS: stored, but left out of counts and journeys. 0 = off. */
 void clicks_set_flood_limit(clicks *c, unsigned per_minute);
 
-/* Writes queued visits entries if forced, or if enough time or entries have piled up. */
+/* Called as a batch is (re)applied, before its first clicks_put: forgets the rollup counts
+ * of an attempt that did not commit. */
+void clicks_begin(clicks *c);
+
+/* At the end of a batch, inside its transaction: writes the batch's rollup counts, then
+ * queued visits entries if forced, or if enough time or entries have piled up. */
 int clicks_flush_visits(clicks *c, store_txn *t, bool force);
 /* Tells the outcome of the transaction that clicks_flush_visits wrote into. */
 void clicks_committed(clicks *c, int rc);

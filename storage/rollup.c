@@ -103,23 +103,45 @@ static int save(store_txn *t, const uint8_t *key, size_t klen, const rollup_row 
     return store_put(t, STORE_DB_ROLLUPS, key, klen, buf, n, 0);
 }
 
-int rollup_add_click(store_txn *t, const rec_click *c)
+int rollup_add_counts(store_txn *t, int64_t ts_ms, const char *link, const rollup_row *delta)
 {
     uint8_t key[KEY_MAX];
-    size_t klen = make_key(key, c->ts_ms, ROLLUP_LINK, c->link, NULL);
+    size_t klen = make_key(key, ts_ms, ROLLUP_LINK, link, NULL);
     rollup_row r;
     int rc = load(t, key, klen, &r);
     if (rc)
         return rc;
-    if (c->flags & REC_CLICK_BOT)
-        r.bots++;
-    else if (c->flags & REC_CLICK_SUSPICIOUS)
-        r.suspicious++;
-    else {
-        r.clicks++;
-        r.unique += (c->flags & REC_CLICK_UNIQUE) != 0;
-    }
+    r.clicks += delta->clicks;
+    r.unique += delta->unique;
+    r.bots += delta->bots;
+    r.suspicious += delta->suspicious;
     return save(t, key, klen, &r);
+}
+
+/* What one click adds to its row. */
+static void click_delta(const rec_click *c, rollup_row *d)
+{
+    memset(d, 0, offsetof(rollup_row, money));
+    if (c->flags & REC_CLICK_BOT)
+        d->bots = 1;
+    else if (c->flags & REC_CLICK_SUSPICIOUS)
+        d->suspicious = 1;
+    else {
+        d->clicks = 1;
+        d->unique = (c->flags & REC_CLICK_UNIQUE) != 0;
+    }
+}
+
+int rollup_add_click(store_txn *t, const rec_click *c)
+{
+    rollup_row d;
+    click_delta(c, &d);
+    return rollup_add_counts(t, c->ts_ms, c->link, &d);
+}
+
+void rollup_click_delta(const rec_click *c, rollup_row *d)
+{
+    click_delta(c, d);
 }
 
 static int add_money(rollup_row *r, uint8_t model, const char *currency, int64_t parts,

@@ -41,6 +41,10 @@ typedef enum { ROLLUP_LINK = 'L', ROLLUP_COUPON = 'C' } rollup_kind;
 
 /* Counts a stored click (bot, unique and suspicious flags as stored). */
 int rollup_add_click(store_txn *t, const rec_click *c);
+/* The counts one click adds (only the counters of d are set). */
+void rollup_click_delta(const rec_click *c, rollup_row *d);
+/* Adds counts to the link's row of the bucket holding ts_ms (many clicks at once). */
+int rollup_add_counts(store_txn *t, int64_t ts_ms, const char *link, const rollup_row *delta);
 /* Adds (sign +1) or removes (-1) an approved conversion's credits under every model. */
 int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign);
 

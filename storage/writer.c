@@ -34,6 +34,8 @@ typedef struct {
 static int apply_batch(store_txn *t, void *ctx)
 {
     batch *b = ctx;
+    if (b->w->hooks.begin)
+        b->w->hooks.begin(b->w->hooks.ctx);
     for (writer_job *j = b->jobs; j; j = j->next) {
         j->rc = j->apply(t, j);
         if (j->rc == STORE_FULL)

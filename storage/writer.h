@@ -40,6 +40,8 @@ typedef struct {
 
 /* Work the writer does around every batch, for state that lives beside the jobs (clicks.h). */
 typedef struct {
+    /* Before the batch's jobs, each time the batch is (re)tried. */
+    void (*begin)(void *ctx);
     /* After the batch's jobs, inside its transaction; stopping is true for the last batch. */
     int (*before_commit)(store_txn *t, void *ctx, bool stopping);
     /* After the commit, or its failure. */

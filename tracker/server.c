@@ -759,6 +759,11 @@ static struct MHD_Response *static_response(const char *type, const char *body)
     return resp;
 }
 
+static void batch_begin(void *ctx)
+{
+    clicks_begin(ctx);
+}
+
 static int flush_visits(store_txn *t, void *ctx, bool stopping)
 {
     return clicks_flush_visits(ctx, t, stopping);
@@ -850,7 +855,7 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         goto fail;
     }
     clicks_set_flood_limit(d->clk, cfg->flood_limit);
-    writer_hooks hooks = {flush_visits, visits_committed, d->clk};
+    writer_hooks hooks = {batch_begin, flush_visits, visits_committed, d->clk};
     if (writer_start(&d->w, s, &hooks)) {
         snprintf(err, errlen, "cannot start the writer thread");
         goto fail;

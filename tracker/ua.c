@@ -9,7 +9,9 @@
  */
 #include "tracker/ua.h"
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Lowercase, matched as substrings. Kept as literals so their lengths are compile-time. */
@@ -115,6 +117,38 @@ static bool has_any(const char *buf, size_t len, const token *toks, size_t n)
     return false;
 }
 
+/* The bot list is long and runs on every click: rather than one memmem per token, one pass
+ * over the User-Agent tries, at each byte, only the tokens that start with that byte. */
+enum { NBOT = sizeof bot_tokens / sizeof bot_tokens[0], PER_BYTE = 16 };
+static uint8_t by_first[256][PER_BYTE]; /* token index + 1; 0 ends the list */
+static pthread_once_t by_first_once = PTHREAD_ONCE_INIT;
+
+static void index_bots(void)
+{
+    for (size_t i = 0; i < NBOT; i++) {
+        uint8_t *slot = by_first[(unsigned char)bot_tokens[i].s[0]];
+        for (int k = 0; k < PER_BYTE - 1; k++)
+            if (!slot[k]) {
+                slot[k] = (uint8_t)(i + 1);
+                break;
+            }
+    }
+}
+
+static bool has_bot_token(const char *buf, size_t len)
+{
+    pthread_once(&by_first_once, index_bots);
+    for (size_t at = 0; at < len; at++) {
+        const uint8_t *slot = by_first[(unsigned char)buf[at]];
+        for (int k = 0; slot[k]; k++) {
+            const token *t = &bot_tokens[slot[k] - 1];
+            if (t->n <= len - at && !memcmp(buf + at, t->s, t->n))
+                return true;
+        }
+    }
+    return false;
+}
+
 static bool is_letter(char c)
 {
     return c >= 'a' && c <= 'z';
@@ -151,8 +185,7 @@ ua_class ua_classify(const char *ua)
         buf[len] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
 
-    if (has_any(buf, len, bot_tokens, sizeof bot_tokens / sizeof bot_tokens[0]) ||
-        has_bot_word(buf, len))
+    if (has_bot_token(buf, len) || has_bot_word(buf, len))
         return UA_BOT;
 
     /* Windows Phone also claims "Android" and "iPhone"; the iPad check precedes "Mobile"
