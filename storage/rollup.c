@@ -169,17 +169,36 @@ int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign)
     if (c->status != REC_STATUS_APPROVED || c->via == REC_VIA_NONE)
         return STORE_OK;
     const char *currency = c->currency[0] ? c->currency : "XXX"; /* ISO 4217: no currency */
+    /* The five models mostly credit the same links: one read-modify-write per row, applying
+     * every model's lines for that row. */
+    static _Thread_local rollup_row r;
     for (int m = 0; m < REC_MODELS; m++) {
         for (unsigned i = 0; i < c->ncredits[m]; i++) {
             const rec_credit *k = &c->credits[m][i];
+            bool seen = false; /* this row was already written for an earlier line */
+            for (int pm = 0; pm <= m && !seen; pm++)
+                for (unsigned pi = 0; pi < (pm == m ? i : c->ncredits[pm]) && !seen; pi++) {
+                    const rec_credit *p = &c->credits[pm][pi];
+                    seen = !strcmp(p->link, k->link) &&
+                           (k->link[0] || (!strcmp(p->influencer, k->influencer) &&
+                                           !strcmp(p->campaign, k->campaign)));
+                }
+            if (seen)
+                continue;
             uint8_t key[KEY_MAX];
             size_t klen = k->link[0]
                               ? make_key(key, c->ts_ms, ROLLUP_LINK, k->link, NULL)
                               : make_key(key, c->ts_ms, ROLLUP_COUPON, k->influencer, k->campaign);
-            rollup_row r;
             int rc = load(t, key, klen, &r);
-            if (!rc)
-                rc = add_money(&r, (uint8_t)m, currency, sign * k->share, sign * k->amount);
+            for (int qm = m; qm < REC_MODELS && !rc; qm++)
+                for (unsigned qi = qm == m ? i : 0; qi < c->ncredits[qm] && !rc; qi++) {
+                    const rec_credit *q = &c->credits[qm][qi];
+                    if (strcmp(q->link, k->link) ||
+                        (!k->link[0] && (strcmp(q->influencer, k->influencer) ||
+                                         strcmp(q->campaign, k->campaign))))
+                        continue;
+                    rc = add_money(&r, (uint8_t)qm, currency, sign * q->share, sign * q->amount);
+                }
             if (!rc)
                 rc = save(t, key, klen, &r);
             if (rc)
