@@ -127,9 +127,15 @@ static void set_parts(cell *c, int64_t parts)
     group_digits(rounded, c->table, sizeof(c->table));
 }
 
+/* "XXX" is ISO 4217's "no currency": conversions reported without an amount. */
+static bool is_money(const char *currency)
+{
+    return currency[0] && money_exponent(currency) >= 0;
+}
+
 static void set_money(cell *c, int64_t minor, const char *currency)
 {
-    if (!currency[0]) {
+    if (!is_money(currency)) {
         set_null(c);
         return;
     }
@@ -158,7 +164,7 @@ static void set_rate(cell *c, kpi_value v, double scale, const char *suffix)
 static void fill(const line *l, cell *cells)
 {
     const report_group *g = l->g;
-    const char *cur = l->currency;
+    const char *cur = is_money(l->currency) ? l->currency : "";
     int64_t parts = l->m ? l->m->conv_parts : 0, revenue = l->m ? l->m->revenue : 0,
             cost = l->m ? l->m->cost : 0;
     double conv = (double)parts / MODEL_SHARE_ONE;
@@ -222,7 +228,7 @@ static void write_json_line(text_buf *b, const report_query *q, const line *l, b
             text_puts(b, ",");
         }
     text_puts(b, "\"currency\":");
-    if (l->currency[0])
+    if (is_money(l->currency))
         text_json_str(b, l->currency);
     else
         text_puts(b, "null");
@@ -246,7 +252,7 @@ static void write_csv_line(text_buf *b, const report_query *q, const line *l, bo
         text_csv_field(b, total ? (k ? "" : "total") : l->g->key[k]);
         text_puts(b, ",");
     }
-    text_csv_field(b, l->currency);
+    text_csv_field(b, is_money(l->currency) ? l->currency : "");
     for (int c = 0; c < C_COUNT; c++) {
         text_puts(b, ",");
         text_csv_field(b, cells[c].text);
@@ -428,7 +434,7 @@ static void write_table(const report_query *q, const report_result *r, bool wide
             pad(b, i < ngroup_lines ? ls[i].g->key[k] : (k ? "" : "total"), keyw[k], false);
             text_puts(b, " ");
         }
-        pad(b, ls[i].currency[0] ? ls[i].currency : "-", 3, false);
+        pad(b, is_money(ls[i].currency) ? ls[i].currency : "-", 3, false);
         for (size_t c = 0; c < ncols; c++) {
             text_puts(b, " ");
             pad(b, cells[i][cols[c]].table, w[cols[c]], true);

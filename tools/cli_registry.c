@@ -366,7 +366,20 @@ int cmd_link(int argc, char **argv)
     rec_link *l = &c.link;
     const char *inf = ARG(&a, OPT_INFLUENCER), *camp = ARG(&a, OPT_CAMPAIGN);
     const char *to = ARG(&a, OPT_TO), *slug = ARG(&a, OPT_SLUG);
-    const char *pub = ARG(&a, OPT_PUBLIC) ? ARG(&a, OPT_PUBLIC) : "http://127.0.0.1:8080";
+    /* The printed address: --public-url, else `config set public-url`, else the default. */
+    char configured[256] = "http://127.0.0.1:8080";
+    if (!ARG(&a, OPT_PUBLIC)) {
+        store *cs = cli_open(ARG(&a, OPT_DATA));
+        store_txn *ct;
+        if (!cs)
+            return CLI_FAIL;
+        if (store_read_begin(cs, &ct) == STORE_OK) {
+            reg_get_config(ct, "public_url", configured, sizeof(configured));
+            store_read_end(ct);
+        }
+        store_close(cs);
+    }
+    const char *pub = ARG(&a, OPT_PUBLIC) ? ARG(&a, OPT_PUBLIC) : configured;
     char err[256];
     if (!inf || !text_valid_id(inf))
         return cli_error("--influencer ID is required (an existing influencer)");

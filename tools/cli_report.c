@@ -19,6 +19,7 @@
 #include "storage/rollup.h"
 #include "storage/text.h"
 #include "tools/cli.h"
+#include "tracker/url.h"
 
 /* ---- report ----------------------------------------------------------------------- */
 
@@ -323,8 +324,19 @@ int cmd_cost(int argc, char **argv)
             return cli_error("--currency must be an ISO 4217 code such as IDR or USD");
         if (money_parse(amount, cur, 0, &x.cost.amount, why, sizeof(why)))
             return cli_error("--amount: %s", why);
-        char today[32];
-        text_format_time(text_now_ms(), today, sizeof(today));
+        /* Without --date, the fee is dated today in the marketer's zone (config tz). */
+        char today[32], tz[65] = "UTC";
+        store *cs = cli_open(data);
+        if (!cs)
+            return CLI_FAIL;
+        store_txn *ct;
+        if (store_read_begin(cs, &ct) == STORE_OK) {
+            reg_get_config(ct, "tz", tz, sizeof(tz));
+            store_read_end(ct);
+        }
+        store_close(cs);
+        text_format_time(tz_day_start("UTC", tz_local_day(tz, text_now_ms())), today,
+                         sizeof(today));
         today[10] = '\0';
         if (date && !text_valid_date(date))
             return cli_error("--date must be YYYY-MM-DD, not '%s'", date);
@@ -412,36 +424,44 @@ int cmd_config(int argc, char **argv)
         else
             return CLI_USAGE;
     }
-    if (n == 3 && !strcmp(args[0], "set") && !strcmp(args[1], "tz")) {
-        if (!tz_valid(args[2]))
+    bool tz = n >= 2 && !strcmp(args[1], "tz");
+    bool url = n >= 2 && !strcmp(args[1], "public-url");
+    if (n == 3 && !strcmp(args[0], "set") && (tz || url)) {
+        char err[200];
+        if (tz && !tz_valid(args[2]))
             return cli_error("'%s' is not an IANA time zone (Asia/Jakarta, Europe/Berlin, UTC)",
                              args[2]);
+        if (url && url_check_destination(args[2], err, sizeof(err)))
+            return cli_error("public-url refused: %s", err);
         store *s = cli_open(data);
         if (!s)
             return CLI_FAIL;
-        config_ctx x = {"tz", args[2]};
+        config_ctx x = {tz ? "tz" : "public_url", args[2]};
         int rc = store_update(s, set_config, &x);
         store_close(s);
         if (rc)
             return cli_error("cannot store the setting: %s", store_strerror(rc));
-        printf("tz = %s\n", args[2]);
+        printf("%s = %s\n", args[1], args[2]);
         return CLI_OK;
     }
-    if (n == 2 && !strcmp(args[0], "get") && !strcmp(args[1], "tz")) {
+    if (n == 2 && !strcmp(args[0], "get") && (tz || url)) {
         store *s = cli_open(data);
         if (!s)
             return CLI_FAIL;
         store_txn *t;
-        char tz[65] = "UTC";
+        char value[256];
+        snprintf(value, sizeof(value), "%s", tz ? "UTC" : "http://127.0.0.1:8080");
         if (store_read_begin(s, &t) == STORE_OK) {
-            reg_get_config(t, "tz", tz, sizeof(tz));
+            reg_get_config(t, tz ? "tz" : "public_url", value, sizeof(value));
             store_read_end(t);
         }
         store_close(s);
-        printf("%s\n", tz);
+        printf("%s\n", value);
         return CLI_OK;
     }
-    return cli_error("usage: jejak config set tz ZONE | jejak config get tz"), CLI_USAGE;
+    return cli_error("usage: jejak config set tz ZONE | jejak config set public-url URL | "
+                     "jejak config get tz|public-url"),
+           CLI_USAGE;
 }
 
 static int put_apikey(store_txn *t, void *arg)

@@ -53,7 +53,8 @@ struct srv {
     writer *w;
     clicks *clk; /* the writer thread's */
     srv_config cfg;
-    struct MHD_Response *not_found_link, *not_found, *healthy, *bad_method;
+    struct MHD_Response *not_found_link, *not_found, *healthy, *unhealthy;
+    struct MHD_Response *bad_method_link, *bad_method_postback, *bad_method_get;
     atomic_uint_fast64_t inflight; /* requests handed to the writer and not yet answered */
     atomic_uint_fast64_t clicks, bot_clicks, suspicious_clicks, unique_clicks, excluded,
         unknown_slugs, storage_errors, requests;
@@ -713,7 +714,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (*upload_data_size)
             return post ? take_body(r, upload_data, upload_data_size) : MHD_NO;
         if (!get && !post)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method);
+            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_postback);
         return handle_postback(r, post);
     }
     if (*upload_data_size) {
@@ -722,18 +723,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (strncmp(url, "/l/", 3) == 0) {
         if (!get && !head)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method);
+            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_link);
         return handle_click(r, url + 3, head);
     }
     if (strcmp(url, "/api/v1/report") == 0) {
         if (!get)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method);
+            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_get);
         return handle_report(r);
     }
-    if (strcmp(url, "/healthz") == 0 && (get || head))
+    if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) {
+        if (!get && !head)
+            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_link);
+        if (url[1] == 'm')
+            return handle_metrics(r);
+        /* Healthy means the store answers a read, not only that HTTP is up. */
+        store_txn *t;
+        if (store_read_begin(d->s, &t))
+            return queue(r, MHD_HTTP_SERVICE_UNAVAILABLE, d->unhealthy);
+        store_read_end(t);
         return queue(r, MHD_HTTP_OK, d->healthy);
-    if (strcmp(url, "/metrics") == 0 && (get || head))
-        return handle_metrics(r);
+    }
     return queue(r, MHD_HTTP_NOT_FOUND, d->not_found);
 }
 
@@ -772,6 +781,26 @@ static int flush_visits(store_txn *t, void *ctx, bool stopping)
 static void visits_committed(void *ctx, int rc)
 {
     clicks_committed(ctx, rc);
+}
+
+/* A 405 that says which methods the route takes. */
+static struct MHD_Response *method_response(const char *allow)
+{
+    struct MHD_Response *r =
+        static_response("application/json", "{\"error\":\"method not allowed\"}\n");
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    return r;
+}
+
+static void destroy_responses(srv *d)
+{
+    struct MHD_Response *all[] = {d->not_found_link, d->not_found,       d->healthy,
+                                  d->unhealthy,      d->bad_method_link, d->bad_method_postback,
+                                  d->bad_method_get};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (all[i])
+            MHD_destroy_response(all[i]);
 }
 
 void srv_config_default(srv_config *c)
@@ -842,10 +871,12 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         "<p>This tracking link does not exist. Check the address you were given.</p>\n");
     d->not_found = static_response("application/json", "{\"error\":\"not found\"}\n");
     d->healthy = static_response("application/json", "{\"status\":\"ok\"}\n");
-    d->bad_method = static_response("application/json", "{\"error\":\"method not allowed\"}\n");
-    if (d->bad_method)
-        MHD_add_response_header(d->bad_method, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-    if (!d->not_found_link || !d->not_found || !d->healthy || !d->bad_method) {
+    d->unhealthy = static_response("application/json", "{\"status\":\"storage unavailable\"}\n");
+    d->bad_method_link = method_response("GET, HEAD");
+    d->bad_method_postback = method_response("GET, POST");
+    d->bad_method_get = method_response("GET");
+    if (!d->not_found_link || !d->not_found || !d->healthy || !d->unhealthy ||
+        !d->bad_method_link || !d->bad_method_postback || !d->bad_method_get) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -880,10 +911,7 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
 fail:
     writer_stop(d->w);
     clicks_free(d->clk);
-    MHD_destroy_response(d->not_found_link);
-    MHD_destroy_response(d->not_found);
-    MHD_destroy_response(d->healthy);
-    MHD_destroy_response(d->bad_method);
+    destroy_responses(d);
     free(d);
     return -1;
 }
@@ -909,9 +937,6 @@ void srv_stop(srv *d)
         close(fd);
     writer_stop(d->w);
     clicks_free(d->clk);
-    MHD_destroy_response(d->not_found_link);
-    MHD_destroy_response(d->not_found);
-    MHD_destroy_response(d->healthy);
-    MHD_destroy_response(d->bad_method);
+    destroy_responses(d);
     free(d);
 }
