@@ -328,7 +328,7 @@ typedef struct {
     const char *v[DIM_COUNT];
 } dims;
 
-static char day_text[4][11]; /* per-call scratch, see day_name */
+static _Thread_local char day_text[4][11]; /* scratch for day_name: reports run on many threads */
 
 static const char *day_name(int64_t day, int slot)
 {
@@ -550,9 +550,31 @@ static int on_metric(const rec_metric *m, void *arg)
     return 0;
 }
 
-/* Splits a flat fee over the groups of its influencer (and campaign, and day) by clicks,
- * largest remainder first, ties to the earlier group; with no clicks to go by, the fee
- * stays on a row of its own. */
+/* Splits a flat fee over the groups of its influencer (and campaign, and day) by clicks:
+ * each gets floor(amount * clicks / total), and the cents left go one each to the largest
+ * remainders, ties to the earlier group. With no clicks to go by, the fee stays on a row of
+ * its own. */
+static bool fee_matches(const run_ctx *x, const weight *w, const rec_cost *c, int64_t day)
+{
+    return !strcmp(w->influencer, c->influencer) &&
+           (!c->campaign[0] || !strcmp(w->campaign, c->campaign)) && (!x->by_day || w->day == day);
+}
+
+typedef struct {
+    uint32_t group;
+    uint64_t clicks;
+    __int128 rem;
+    size_t order;
+} share_line;
+
+static int by_remainder(const void *a, const void *b)
+{
+    const share_line *x = a, *y = b;
+    if (x->rem != y->rem)
+        return x->rem > y->rem ? -1 : 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
 static int on_cost(const rec_cost *c, void *arg)
 {
     run_ctx *x = arg;
@@ -561,16 +583,31 @@ static int on_cost(const rec_cost *c, void *arg)
         (x->q->influencer[0] && strcmp(x->q->influencer, c->influencer)) ||
         (x->q->campaign[0] && strcmp(x->q->campaign, c->campaign)))
         return 0;
+    /* The groups this fee may land on, with their clicks (one line per group). */
+    share_line *lines = NULL;
+    size_t n = 0, cap = 0;
     uint64_t total = 0;
-    if (x->link_level)
-        for (size_t i = 0; i < x->nweights; i++) {
-            const weight *w = &x->weights[i];
-            if (!strcmp(w->influencer, c->influencer) &&
-                (!c->campaign[0] || !strcmp(w->campaign, c->campaign)) &&
-                (!x->by_day || w->day == day))
-                total += w->clicks;
+    for (size_t i = 0; x->link_level && i < x->nweights; i++) {
+        const weight *w = &x->weights[i];
+        if (!fee_matches(x, w, c, day))
+            continue;
+        size_t k = 0;
+        while (k < n && lines[k].group != w->group)
+            k++;
+        if (k == n) {
+            share_line *p = grow_array(lines, &cap, n, sizeof(*p));
+            if (!p) {
+                free(lines);
+                return STORE_ERROR;
+            }
+            lines = p;
+            lines[n++] = (share_line){w->group, 0, 0, n};
         }
+        lines[k].clicks += w->clicks;
+        total += w->clicks;
+    }
     if (total == 0) {
+        free(lines);
         dims d = dims_of(x, c->influencer, c->campaign[0] ? c->campaign : "(all)", NULL, day);
         group_acc *g = group_for(x, &d);
         money_acc *m = g ? money_for(g, c->currency) : NULL;
@@ -579,42 +616,23 @@ static int on_cost(const rec_cost *c, void *arg)
         m->cost += c->amount;
         return 0;
     }
-    /* Per group: the exact share floor(amount * w / total), then the remainder by rank. */
     int64_t given = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < x->nweights; i++) {
-            const weight *w = &x->weights[i];
-            if (strcmp(w->influencer, c->influencer) ||
-                (c->campaign[0] && strcmp(w->campaign, c->campaign)) ||
-                (x->by_day && w->day != day))
-                continue;
-            __int128 num = (__int128)c->amount * (__int128)w->clicks;
-            int64_t share = (int64_t)(num / total);
-            money_acc *m = money_for(&x->groups[w->group], c->currency);
-            if (!m)
-                return STORE_ERROR;
-            if (pass == 0) {
-                m->cost += share;
-                given += share;
-            } else if (given < c->amount && (num % total) * 2 >= (__int128)total) {
-                m->cost++;
-                given++;
-            }
+    for (size_t k = 0; k < n; k++) {
+        __int128 num = (__int128)c->amount * (__int128)lines[k].clicks;
+        int64_t share = (int64_t)(num / total);
+        lines[k].rem = num % total;
+        money_acc *m = money_for(&x->groups[lines[k].group], c->currency);
+        if (!m) {
+            free(lines);
+            return STORE_ERROR;
         }
+        m->cost += share;
+        given += share;
     }
-    /* Whatever rounding left (at most one unit per group) goes to the first group. */
-    for (size_t i = 0; i < x->nweights && given < c->amount; i++) {
-        const weight *w = &x->weights[i];
-        if (!strcmp(w->influencer, c->influencer) &&
-            (!c->campaign[0] || !strcmp(w->campaign, c->campaign)) &&
-            (!x->by_day || w->day == day)) {
-            money_acc *m = money_for(&x->groups[w->group], c->currency);
-            if (!m)
-                return STORE_ERROR;
-            m->cost += c->amount - given;
-            given = c->amount;
-        }
-    }
+    qsort(lines, n, sizeof(*lines), by_remainder);
+    for (size_t k = 0; given < c->amount; k = (k + 1) % n, given++)
+        money_for(&x->groups[lines[k].group], c->currency)->cost++;
+    free(lines);
     return 0;
 }
 

@@ -24,9 +24,15 @@ bool tz_valid(const char *zone)
         if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
               *p == '/' || *p == '_' || *p == '-' || *p == '+'))
             return false;
-    char path[128];
+    /* A zone is a TZif file: not a folder ("America") nor another data file. */
+    char path[128], magic[4];
     snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
-    return access(path, R_OK) == 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    bool ok = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "TZif", 4);
+    fclose(f);
+    return ok;
 }
 
 /* Runs with TZ=zone; restores the previous TZ. Caller holds `lock`. */

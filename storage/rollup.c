@@ -250,7 +250,8 @@ int rollup_scan(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void
         from_ms = 0;
     if (to_ms <= from_ms)
         return STORE_OK;
-    uint32_t from = (uint32_t)(from_ms / ROLLUP_BUCKET_MS);
+    /* Buckets that start at or after from_ms: round up. */
+    uint32_t from = (uint32_t)((from_ms + ROLLUP_BUCKET_MS - 1) / ROLLUP_BUCKET_MS);
     int64_t to = (to_ms + ROLLUP_BUCKET_MS - 1) / ROLLUP_BUCKET_MS;
     scan_ctx x = {fn, ctx, to > UINT32_MAX ? UINT32_MAX : (uint32_t)to};
     uint8_t key[4] = {(uint8_t)(from >> 24), (uint8_t)(from >> 16), (uint8_t)(from >> 8),

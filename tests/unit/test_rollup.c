@@ -1,0 +1,654 @@
+/*
+ * test_rollup.c: the report rollups (storage/rollup.c): counts per 15-minute bucket and
+ * link, conversion credit per model and currency (link rows and coupon rows), the scan's
+ * [from, to) bounds, and rollup_rebuild checking and repairing rows against the raw clicks
+ * and conversions.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attribution/ledger.h"
+#include "attribution/model.h"
+#include "storage/clicks.h"
+#include "storage/id.h"
+#include "storage/registry.h"
+#include "storage/rollup.h"
+#include "storage/store.h"
+#include "storage/text.h"
+
+enum { MIN = 60000, BUCKET = ROLLUP_BUCKET_MS };
+static const int64_t DAY = 86400000;
+
+typedef struct {
+    char tmp[64];
+    store *s;
+    int64_t t0; /* 2026-11-20T10:00:00Z, a bucket start */
+} fixture;
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    snprintf(f->tmp, sizeof(f->tmp), "/tmp/jejak-test-rollup-XXXXXX");
+    if (!mkdtemp(f->tmp)) {
+        free(f);
+        return -1;
+    }
+    char err[512] = "";
+    if (store_open(&f->s, f->tmp, err, sizeof(err)) != STORE_OK) {
+        fprintf(stderr, "store_open: %s\n", err);
+        nftw(f->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        free(f);
+        return -1;
+    }
+    f->t0 = text_days_from_civil(2026, 11, 20) * DAY + 10 * 60 * (int64_t)MIN;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    store_close(f->s);
+    nftw(f->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static rec_click make_click(const char *link, int64_t ts, uint8_t flags)
+{
+    rec_click k;
+    memset(&k, 0, sizeof(k));
+    id_click_new(k.id, ts);
+    k.ts_ms = ts;
+    snprintf(k.link, sizeof(k.link), "%s", link);
+    k.visitor[0] = 0x42;
+    k.flags = flags;
+    return k;
+}
+
+/* A conversion with one link credit and one coupon credit under every model; the caller
+ * frees it with rec_conversion_free. */
+static rec_conversion make_conv(int64_t ts, uint8_t status, const char *currency)
+{
+    rec_conversion c;
+    memset(&c, 0, sizeof(c));
+    id_click_new(c.id, ts);
+    snprintf(c.shop, sizeof(c.shop), "shop1");
+    snprintf(c.order_id, sizeof(c.order_id), "O-%lld", (long long)ts);
+    c.status = status;
+    c.via = REC_VIA_CLICK;
+    c.amount = 10000;
+    snprintf(c.currency, sizeof(c.currency), "%s", currency);
+    c.ts_ms = ts;
+    for (int m = 0; m < REC_MODELS; m++) {
+        c.credits[m] = calloc(2, sizeof(rec_credit));
+        assert_non_null(c.credits[m]);
+        c.ncredits[m] = 2;
+        rec_credit *a = &c.credits[m][0], *b = &c.credits[m][1];
+        snprintf(a->link, sizeof(a->link), "budi-ig");
+        snprintf(a->influencer, sizeof(a->influencer), "budi");
+        snprintf(a->campaign, sizeof(a->campaign), "launch");
+        snprintf(b->influencer, sizeof(b->influencer), "ayu");
+        snprintf(b->campaign, sizeof(b->campaign), "launch");
+        /* Different per model so a mix-up shows: model m gives the link (m+1)/10. */
+        a->share = (int64_t)(m + 1) * 100000000;
+        a->amount = (int64_t)(m + 1) * 1000;
+        b->share = MODEL_SHARE_ONE - a->share;
+        b->amount = c.amount - a->amount;
+    }
+    return c;
+}
+
+/* ---- updates inside a write transaction ------------------------------------------------- */
+
+typedef struct {
+    const rec_click *clicks;
+    int nclicks;
+    int64_t counts_ts;
+    const char *counts_link;
+    const rollup_row *counts;
+    const rec_conversion *conv;
+    int sign;
+} add_ctx;
+
+static int add_fn(store_txn *t, void *arg)
+{
+    add_ctx *x = arg;
+    for (int i = 0; i < x->nclicks; i++) {
+        int rc = rollup_add_click(t, &x->clicks[i]);
+        if (rc)
+            return rc;
+    }
+    if (x->counts) {
+        int rc = rollup_add_counts(t, x->counts_ts, x->counts_link, x->counts);
+        if (rc)
+            return rc;
+    }
+    if (x->conv)
+        return rollup_add_conversion(t, x->conv, x->sign);
+    return STORE_OK;
+}
+
+static void add(fixture *f, add_ctx *x)
+{
+    assert_int_equal(store_update(f->s, add_fn, x), STORE_OK);
+}
+
+/* ---- scanning ---------------------------------------------------------------------------- */
+
+enum { MAX_ROWS = 32 };
+typedef struct {
+    int64_t bucket;
+    rollup_kind kind;
+    char name[REC_ID], name2[REC_ID];
+    rollup_row row;
+} got_row;
+
+typedef struct {
+    got_row rows[MAX_ROWS];
+    int n;
+    int stop_after; /* 0: never */
+} got;
+
+static int collect(int64_t bucket, rollup_kind kind, const char *name, const char *name2,
+                   const rollup_row *row, void *arg)
+{
+    got *g = arg;
+    assert_true(g->n < MAX_ROWS);
+    assert_int_equal(bucket % BUCKET, 0);
+    if (g->n)
+        assert_true(bucket >= g->rows[g->n - 1].bucket); /* bucket order */
+    got_row *r = &g->rows[g->n++];
+    r->bucket = bucket;
+    r->kind = kind;
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    snprintf(r->name2, sizeof(r->name2), "%s", name2);
+    r->row = *row;
+    return g->stop_after && g->n == g->stop_after ? 7 : 0;
+}
+
+static int scan(fixture *f, int64_t from, int64_t to, got *g)
+{
+    memset(g, 0, sizeof(*g));
+    store_txn *t;
+    assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
+    int rc = rollup_scan(t, from, to, collect, g);
+    store_read_end(t);
+    return rc;
+}
+
+static const rollup_money *money(const rollup_row *r, int model, const char *currency)
+{
+    for (unsigned i = 0; i < r->nmoney; i++)
+        if (r->money[i].model == model && !strcmp(r->money[i].currency, currency))
+            return &r->money[i];
+    return NULL;
+}
+
+static void test_clicks_and_counts(void **state)
+{
+    fixture *f = *state;
+    rec_click k[] = {
+        make_click("budi-ig", f->t0 + 1 * MIN, REC_CLICK_UNIQUE),
+        make_click("budi-ig", f->t0 + 14 * MIN + 59999, 0), /* last ms of the bucket */
+        make_click("budi-ig", f->t0 + 2 * MIN, REC_CLICK_BOT),
+        make_click("budi-ig", f->t0 + 3 * MIN, REC_CLICK_SUSPICIOUS),
+        /* A bot flagged unique is a bot only. */
+        make_click("budi-ig", f->t0 + 4 * MIN, REC_CLICK_BOT | REC_CLICK_UNIQUE),
+        make_click("budi-ig", f->t0 + 15 * MIN, REC_CLICK_UNIQUE), /* the next bucket */
+        make_click("ayu-tt", f->t0 + 5 * MIN, REC_CLICK_UNIQUE | REC_CLICK_HEAD),
+    };
+    rollup_row delta;
+    memset(&delta, 0, sizeof(delta));
+    delta.clicks = 10;
+    delta.unique = 4;
+    delta.bots = 3;
+    delta.suspicious = 2;
+    add_ctx x = {k, (int)(sizeof(k) / sizeof(k[0])), f->t0 + 7 * MIN, "budi-ig", &delta, NULL, 0};
+    add(f, &x);
+
+    got g;
+    assert_int_equal(scan(f, f->t0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 3);
+    /* Same bucket: key order (kind, then name): ayu-tt before budi-ig. */
+    assert_int_equal(g.rows[0].bucket, f->t0);
+    assert_int_equal(g.rows[0].kind, ROLLUP_LINK);
+    assert_string_equal(g.rows[0].name, "ayu-tt");
+    assert_string_equal(g.rows[0].name2, "");
+    assert_int_equal(g.rows[0].row.clicks, 1);
+    assert_int_equal(g.rows[0].row.unique, 1);
+    assert_int_equal(g.rows[0].row.nmoney, 0);
+
+    assert_int_equal(g.rows[1].bucket, f->t0);
+    assert_string_equal(g.rows[1].name, "budi-ig");
+    assert_int_equal(g.rows[1].row.clicks, 2 + 10);
+    assert_int_equal(g.rows[1].row.unique, 1 + 4);
+    assert_int_equal(g.rows[1].row.bots, 2 + 3);
+    assert_int_equal(g.rows[1].row.suspicious, 1 + 2);
+
+    assert_int_equal(g.rows[2].bucket, f->t0 + BUCKET);
+    assert_string_equal(g.rows[2].name, "budi-ig");
+    assert_int_equal(g.rows[2].row.clicks, 1);
+    assert_int_equal(g.rows[2].row.unique, 1);
+    assert_int_equal(g.rows[2].row.bots, 0);
+
+    /* rollup_click_delta is what one click adds. */
+    rollup_row d;
+    rollup_click_delta(&k[0], &d);
+    assert_int_equal(d.clicks, 1);
+    assert_int_equal(d.unique, 1);
+    assert_int_equal(d.bots + d.suspicious, 0);
+    rollup_click_delta(&k[4], &d);
+    assert_int_equal(d.bots, 1);
+    assert_int_equal(d.clicks + d.unique + d.suspicious, 0);
+    rollup_click_delta(&k[3], &d);
+    assert_int_equal(d.suspicious, 1);
+    assert_int_equal(d.clicks + d.unique + d.bots, 0);
+}
+
+static void test_conversions(void **state)
+{
+    fixture *f = *state;
+    int64_t ts = f->t0 + 20 * MIN; /* bucket t0 + 15 min */
+    rec_conversion c = make_conv(ts, REC_STATUS_APPROVED, "USD");
+    add_ctx x = {.conv = &c, .sign = +1};
+    add(f, &x);
+    add(f, &x); /* twice: sums */
+
+    got g;
+    assert_int_equal(scan(f, f->t0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 2);
+    /* Coupon rows ('C') sort before link rows ('L') in the same bucket. */
+    const got_row *coupon = &g.rows[0], *link = &g.rows[1];
+    assert_int_equal(coupon->bucket, f->t0 + BUCKET);
+    assert_int_equal(coupon->kind, ROLLUP_COUPON);
+    assert_string_equal(coupon->name, "ayu");
+    assert_string_equal(coupon->name2, "launch");
+    assert_int_equal(link->bucket, f->t0 + BUCKET);
+    assert_int_equal(link->kind, ROLLUP_LINK);
+    assert_string_equal(link->name, "budi-ig");
+    assert_string_equal(link->name2, "");
+    assert_int_equal(link->row.clicks, 0);
+    assert_int_equal(link->row.nmoney, REC_MODELS);
+    assert_int_equal(coupon->row.nmoney, REC_MODELS);
+    for (int m = 0; m < REC_MODELS; m++) {
+        const rollup_money *a = money(&link->row, m, "USD"), *b = money(&coupon->row, m, "USD");
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(a->parts, 2 * (int64_t)(m + 1) * 100000000);
+        assert_int_equal(a->revenue, 2 * (int64_t)(m + 1) * 1000);
+        assert_int_equal(b->parts, 2 * (MODEL_SHARE_ONE - (int64_t)(m + 1) * 100000000));
+        assert_int_equal(b->revenue, 2 * (10000 - (int64_t)(m + 1) * 1000));
+    }
+
+    /* Another currency is another money entry, never added to USD. */
+    rec_conversion idr = make_conv(ts, REC_STATUS_APPROVED, "IDR");
+    x.conv = &idr;
+    add(f, &x);
+    assert_int_equal(scan(f, f->t0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.rows[1].row.nmoney, 2 * REC_MODELS);
+    assert_int_equal(money(&g.rows[1].row, MODEL_LINEAR, "IDR")->revenue, 3000);
+    assert_int_equal(money(&g.rows[1].row, MODEL_LINEAR, "USD")->revenue, 6000);
+
+    /* -1 takes them back out, to zero. */
+    x.sign = -1;
+    add(f, &x);
+    x.conv = &c;
+    add(f, &x);
+    add(f, &x);
+    assert_int_equal(scan(f, f->t0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 2);
+    for (int i = 0; i < 2; i++)
+        for (unsigned j = 0; j < g.rows[i].row.nmoney; j++) {
+            assert_int_equal(g.rows[i].row.money[j].parts, 0);
+            assert_int_equal(g.rows[i].row.money[j].revenue, 0);
+        }
+    rec_conversion_free(&c);
+    rec_conversion_free(&idr);
+}
+
+static void test_only_approved_attributed(void **state)
+{
+    fixture *f = *state;
+    const uint8_t statuses[] = {REC_STATUS_PENDING, REC_STATUS_DECLINED, REC_STATUS_REFUNDED};
+    for (size_t i = 0; i < sizeof(statuses); i++) {
+        rec_conversion c = make_conv(f->t0, statuses[i], "USD");
+        add_ctx x = {.conv = &c, .sign = +1};
+        add(f, &x);
+        rec_conversion_free(&c);
+    }
+    rec_conversion none = make_conv(f->t0, REC_STATUS_APPROVED, "USD");
+    none.via = REC_VIA_NONE;
+    add_ctx x = {.conv = &none, .sign = +1};
+    add(f, &x);
+    rec_conversion_free(&none);
+    got g;
+    assert_int_equal(scan(f, 0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 0);
+}
+
+static void test_scan_bounds(void **state)
+{
+    fixture *f = *state;
+    int64_t from = f->t0, to = f->t0 + 4 * BUCKET;
+    rec_click k[] = {
+        make_click("a", from - BUCKET, 0),         /* the bucket just before from */
+        make_click("a", from - 1, 0),              /* (the same one) */
+        make_click("b", from, 0),                  /* from's bucket */
+        make_click("c", from + 2 * BUCKET + 5, 0), /* inside */
+        make_click("d", to - 1, 0),                /* the last bucket before to */
+        make_click("e", to, 0),                    /* to's bucket: excluded */
+        make_click("e", to + BUCKET - 1, 0),       /* (the same one) */
+    };
+    add_ctx x = {k, (int)(sizeof(k) / sizeof(k[0])), 0, NULL, NULL, NULL, 0};
+    add(f, &x);
+
+    got g;
+    assert_int_equal(scan(f, from, to, &g), STORE_OK);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(g.rows[0].name, "b");
+    assert_int_equal(g.rows[0].bucket, from);
+    assert_string_equal(g.rows[1].name, "c");
+    assert_int_equal(g.rows[1].bucket, from + 2 * BUCKET);
+    assert_string_equal(g.rows[2].name, "d");
+    assert_int_equal(g.rows[2].bucket, to - BUCKET);
+
+    /* Empty and inverted ranges call nothing. */
+    assert_int_equal(scan(f, from, from, &g), STORE_OK);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(scan(f, to, from, &g), STORE_OK);
+    assert_int_equal(g.n, 0);
+    /* A negative from is the start of time. */
+    assert_int_equal(scan(f, -DAY, to + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 5);
+    assert_string_equal(g.rows[0].name, "a");
+    assert_int_equal(g.rows[0].row.clicks, 2);
+    assert_string_equal(g.rows[4].name, "e");
+    assert_int_equal(g.rows[4].row.clicks, 2);
+    /* to inside a bucket includes that bucket (its start is < to). */
+    assert_int_equal(scan(f, from, to + 1, &g), STORE_OK);
+    assert_int_equal(g.n, 4);
+    assert_string_equal(g.rows[3].name, "e");
+
+    /* A callback's non-zero result stops the scan and is returned. */
+    memset(&g, 0, sizeof(g));
+    g.stop_after = 2;
+    store_txn *t;
+    assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
+    int rc = rollup_scan(t, 0, to + DAY, collect, &g);
+    store_read_end(t);
+    assert_int_equal(rc, 7);
+    assert_int_equal(g.n, 2);
+}
+
+/* rollup.h: "Calls fn for every row with from_ms <= bucket start < to_ms". A from inside a
+ * bucket must leave that bucket out (its start is before from). */
+static void test_scan_from_inside_a_bucket(void **state)
+{
+    fixture *f = *state;
+    rec_click k[] = {make_click("a", f->t0, 0), make_click("b", f->t0 + BUCKET, 0)};
+    add_ctx x = {k, 2, 0, NULL, NULL, NULL, 0};
+    add(f, &x);
+    got g;
+    assert_int_equal(scan(f, f->t0 + MIN, f->t0 + DAY, &g), STORE_OK);
+    if (g.n != 1)
+        fail_msg("rollup_scan(from = bucket start + 1 min): %d rows, want 1 (the bucket "
+                 "starting before from was included)",
+                 g.n);
+    assert_string_equal(g.rows[0].name, "b");
+}
+
+/* ---- rebuild ----------------------------------------------------------------------------- */
+
+typedef struct {
+    clicks *c;
+    rec_click *k;
+    bool decided[8];
+    int n;
+} batch;
+
+static int batch_fn(store_txn *t, void *arg)
+{
+    batch *b = arg;
+    clicks_begin(b->c);
+    for (int i = 0; i < b->n; i++) {
+        int rc = clicks_put(b->c, t, &b->k[i], &b->decided[i]);
+        if (rc)
+            return rc;
+    }
+    return clicks_flush_visits(b->c, t, true);
+}
+
+typedef struct {
+    const rec_link *links;
+    int nlinks;
+    const rec_conversion *conv;
+} seed_ctx;
+
+static int seed_fn(store_txn *t, void *arg)
+{
+    seed_ctx *x = arg;
+    int rc = STORE_OK;
+    for (int i = 0; i < x->nlinks && !rc; i++)
+        rc = reg_put_link(t, &x->links[i]);
+    if (!rc && x->conv) {
+        ledger_config cfg = {30 * DAY, false};
+        ledger_result res;
+        rc = ledger_record(t, x->conv, &cfg, x->conv->ts_ms, &res);
+    }
+    return rc;
+}
+
+/* Clicks through clicks.c and conversions through the ledger: the live rollups as jejak
+ * writes them. */
+static void seed(fixture *f)
+{
+    rec_link l[2];
+    memset(l, 0, sizeof(l));
+    snprintf(l[0].slug, sizeof(l[0].slug), "budi-ig");
+    snprintf(l[0].influencer, sizeof(l[0].influencer), "budi");
+    snprintf(l[0].campaign, sizeof(l[0].campaign), "launch");
+    snprintf(l[1].slug, sizeof(l[1].slug), "ayu-tt");
+    snprintf(l[1].influencer, sizeof(l[1].influencer), "ayu");
+    seed_ctx s = {l, 2, NULL};
+    assert_int_equal(store_update(f->s, seed_fn, &s), STORE_OK);
+
+    clicks *c;
+    assert_int_equal(clicks_open(&c, f->s), STORE_OK);
+    rec_click k[] = {
+        make_click("budi-ig", f->t0 - 2 * DAY, 0),
+        make_click("budi-ig", f->t0 - 2 * DAY + MIN, 0),
+        make_click("ayu-tt", f->t0 - DAY, REC_CLICK_BOT),
+        make_click("ayu-tt", f->t0 - 5 * MIN, 0),
+    };
+    k[0].visitor[0] = k[1].visitor[0] = 0x43; /* budi's clicks: another visitor's */
+    batch b;
+    memset(&b, 0, sizeof(b));
+    b.c = c;
+    b.k = k;
+    b.n = 4;
+    int rc = store_update(f->s, batch_fn, &b);
+    clicks_committed(c, rc);
+    assert_int_equal(rc, STORE_OK);
+    clicks_free(c);
+
+    rec_conversion conv;
+    memset(&conv, 0, sizeof(conv));
+    snprintf(conv.shop, sizeof(conv.shop), "shop1");
+    snprintf(conv.order_id, sizeof(conv.order_id), "A-1");
+    conv.status = REC_STATUS_APPROVED;
+    conv.amount = 9000;
+    snprintf(conv.currency, sizeof(conv.currency), "USD");
+    id_click_format(k[3].id, conv.click_id);
+    conv.ts_ms = f->t0;
+    s = (seed_ctx){NULL, 0, &conv};
+    assert_int_equal(store_update(f->s, seed_fn, &s), STORE_OK);
+}
+
+typedef struct {
+    const void *key;
+    size_t klen;
+    const void *val;
+    size_t vlen;
+    bool del;
+} raw_ctx;
+
+static int raw_fn(store_txn *t, void *arg)
+{
+    raw_ctx *x = arg;
+    if (x->del)
+        return store_del(t, STORE_DB_ROLLUPS, x->key, x->klen);
+    return store_put(t, STORE_DB_ROLLUPS, x->key, x->klen, x->val, x->vlen, 0);
+}
+
+/* The key of a link row: bucket index (u32 big-endian), 'L', slug. */
+static size_t link_key(uint8_t *key, int64_t ts, const char *slug)
+{
+    uint32_t b = (uint32_t)(ts / BUCKET);
+    key[0] = (uint8_t)(b >> 24);
+    key[1] = (uint8_t)(b >> 16);
+    key[2] = (uint8_t)(b >> 8);
+    key[3] = (uint8_t)b;
+    key[4] = 'L';
+    memcpy(key + 5, slug, strlen(slug));
+    return 5 + strlen(slug);
+}
+
+static int copy_val(fixture *f, const uint8_t *key, size_t klen, uint8_t *out, size_t cap)
+{
+    store_txn *t;
+    assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
+    store_val v;
+    int rc = store_get(t, STORE_DB_ROLLUPS, key, klen, &v);
+    size_t n = rc ? 0 : v.len;
+    if (!rc) {
+        assert_true(v.len <= cap);
+        memcpy(out, v.data, v.len);
+    }
+    store_read_end(t);
+    assert_int_equal(rc, STORE_OK);
+    return (int)n;
+}
+
+static void test_rebuild(void **state)
+{
+    fixture *f = *state;
+    seed(f);
+    uint64_t rows = 0, diffs = 99;
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 0);
+    /* Rows: budi-ig's bucket 2 days back, ayu-tt's bot bucket, ayu-tt's click bucket (t0-15)
+     * and the conversion's bucket (t0). */
+    assert_int_equal(rows, 4);
+
+    /* Tamper: one more click in budi-ig's row (the clicks counter is the u64 after the
+     * version byte). */
+    uint8_t key[80], val[2048];
+    size_t klen = link_key(key, f->t0 - 2 * DAY, "budi-ig");
+    int vlen = copy_val(f, key, klen, val, sizeof(val));
+    assert_true(vlen >= 9);
+    assert_int_equal(val[8], 2);
+    val[8] = 3;
+    raw_ctx r = {key, klen, val, (size_t)vlen, false};
+    assert_int_equal(store_update(f->s, raw_fn, &r), STORE_OK);
+
+    got g;
+    assert_int_equal(scan(f, f->t0 - 2 * DAY, f->t0 - 2 * DAY + BUCKET, &g), STORE_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.rows[0].row.clicks, 3);
+
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_CORRUPT);
+    assert_int_equal(diffs, 1);
+    /* A check writes nothing: the tampered row is still there. */
+    assert_int_equal(scan(f, f->t0 - 2 * DAY, f->t0 - 2 * DAY + BUCKET, &g), STORE_OK);
+    assert_int_equal(g.rows[0].row.clicks, 3);
+
+    /* A row for a link with no clicks at all, and a missing row, are differences too. */
+    uint8_t key2[80];
+    size_t klen2 = link_key(key2, f->t0 + DAY, "ghost");
+    raw_ctx r2 = {key2, klen2, val, (size_t)vlen, false};
+    assert_int_equal(store_update(f->s, raw_fn, &r2), STORE_OK);
+    uint8_t key3[80];
+    size_t klen3 = link_key(key3, f->t0, "ayu-tt"); /* the conversion's credit */
+    raw_ctx r3 = {key3, klen3, NULL, 0, true};
+    assert_int_equal(store_update(f->s, raw_fn, &r3), STORE_OK);
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_CORRUPT);
+    assert_int_equal(diffs, 3);
+
+    /* Repair. */
+    assert_int_equal(rollup_rebuild(f->s, false, &rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 3);
+    assert_int_equal(rows, 4);
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 0);
+    assert_int_equal(scan(f, f->t0 - 2 * DAY, f->t0 - 2 * DAY + BUCKET, &g), STORE_OK);
+    assert_int_equal(g.rows[0].row.clicks, 2);
+    assert_int_equal(scan(f, f->t0 + DAY, f->t0 + 2 * DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(scan(f, f->t0, f->t0 + BUCKET, &g), STORE_OK);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.rows[0].name, "ayu-tt");
+    for (int m = 0; m < REC_MODELS; m++) {
+        const rollup_money *mm = money(&g.rows[0].row, m, "USD");
+        assert_non_null(mm);
+        assert_int_equal(mm->parts, MODEL_SHARE_ONE);
+        assert_int_equal(mm->revenue, 9000);
+    }
+}
+
+static void test_rebuild_empty_and_undecodable(void **state)
+{
+    fixture *f = *state;
+    uint64_t rows = 9, diffs = 9;
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_OK);
+    assert_int_equal(rows, 0);
+    assert_int_equal(diffs, 0);
+
+    /* A row that does not decode differs from anything, and the scan refuses it. */
+    uint8_t key[80];
+    size_t klen = link_key(key, f->t0, "junk");
+    raw_ctx r = {key, klen, "\x09junk", 5, false};
+    assert_int_equal(store_update(f->s, raw_fn, &r), STORE_OK);
+    got g;
+    assert_int_equal(scan(f, f->t0, f->t0 + BUCKET, &g), STORE_CORRUPT);
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_CORRUPT);
+    assert_int_equal(diffs, 1);
+    assert_int_equal(rollup_rebuild(f->s, false, &rows, &diffs), STORE_OK);
+    assert_int_equal(rows, 0);
+    assert_int_equal(scan(f, 0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 0);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_clicks_and_counts),
+        T(test_conversions),
+        T(test_only_approved_attributed),
+        T(test_scan_bounds),
+        T(test_scan_from_inside_a_bucket),
+        T(test_rebuild),
+        T(test_rebuild_empty_and_undecodable),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,263 @@
+/*
+ * test_tz.c: local days in IANA zones (attribution/tz.c): which zone names are accepted,
+ * which local day an instant falls on and when a local day starts, across the DST changes
+ * of America/New_York, in the quarter-hour zones Asia/Kathmandu (+05:45) and
+ * Pacific/Chatham (+12:45 / +13:45 in summer), and that the process's TZ is left as found.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attribution/tz.h"
+#include "storage/text.h"
+
+enum { MIN = 60000, HOUR = 3600000, DAY = 86400000 };
+
+static int64_t day_of(int y, unsigned m, unsigned d)
+{
+    return text_days_from_civil(y, m, d);
+}
+
+/* UTC ms of a civil time given in UTC. */
+static int64_t utc(int y, unsigned m, unsigned d, int h, int mi)
+{
+    return day_of(y, m, d) * DAY + (int64_t)h * HOUR + (int64_t)mi * MIN;
+}
+
+static void is_time(int64_t got, int64_t want)
+{
+    if (got != want) {
+        char g[32], w[32];
+        text_format_time(got, g, sizeof(g));
+        text_format_time(want, w, sizeof(w));
+        fail_msg("got %s (%lld), want %s (%lld)", g, (long long)got, w, (long long)want);
+    }
+}
+
+/* ---- tz_valid ------------------------------------------------------------------------- */
+
+static void test_valid_zones(void **state)
+{
+    (void)state;
+    assert_true(tz_valid("UTC"));
+    assert_true(tz_valid("Asia/Jakarta"));
+    assert_true(tz_valid("America/New_York"));
+    assert_true(tz_valid("Asia/Kathmandu"));
+    assert_true(tz_valid("Pacific/Chatham"));
+    assert_true(tz_valid("America/Argentina/Buenos_Aires"));
+}
+
+static void test_invalid_zones(void **state)
+{
+    (void)state;
+    assert_false(tz_valid(""));
+    assert_false(tz_valid("../etc/passwd"));
+    assert_false(tz_valid("Asia/../../etc/passwd"));
+    assert_false(tz_valid("/etc/passwd"));
+    assert_false(tz_valid("Mars/Olympus"));
+    assert_false(tz_valid("Asia/Jakarta "));
+    assert_false(tz_valid("Asia/Jakarta\n"));
+    assert_false(tz_valid("Asia\\Jakarta"));
+    assert_false(tz_valid("asia/nowhere"));
+    assert_false(tz_valid("zone.tab"));
+    char longname[200];
+    memset(longname, 'A', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    assert_false(tz_valid(longname));
+}
+
+/* A folder of the zone database (or one of its data files) is not a zone: glibc would treat
+ * TZ=America as an unparsable POSIX string and silently use UTC. */
+static void test_folder_is_not_a_zone(void **state)
+{
+    (void)state;
+    assert_false(tz_valid("America"));
+    assert_false(tz_valid("Asia"));
+    assert_false(tz_valid("leapseconds"));
+}
+
+/* ---- UTC and fixed offsets ------------------------------------------------------------- */
+
+static void test_utc(void **state)
+{
+    (void)state;
+    int64_t d = day_of(2026, 11, 20);
+    assert_int_equal(tz_local_day("UTC", utc(2026, 11, 20, 0, 0)), d);
+    assert_int_equal(tz_local_day("UTC", utc(2026, 11, 20, 23, 59) + 59999), d);
+    assert_int_equal(tz_local_day("UTC", utc(2026, 11, 21, 0, 0)), d + 1);
+    assert_int_equal(tz_local_day("UTC", 0), 0);
+    assert_int_equal(tz_local_day("UTC", -1), -1);
+    assert_int_equal(tz_local_day("UTC", -DAY), -1);
+    assert_int_equal(tz_local_day("UTC", -DAY - 1), -2);
+    is_time(tz_day_start("UTC", d), utc(2026, 11, 20, 0, 0));
+    /* Etc/UTC goes through the zone database and must agree. */
+    assert_int_equal(tz_local_day("Etc/UTC", utc(2026, 11, 20, 23, 59)), d);
+    is_time(tz_day_start("Etc/UTC", d), utc(2026, 11, 20, 0, 0));
+}
+
+static void test_jakarta(void **state)
+{
+    (void)state;
+    int64_t d20 = day_of(2026, 11, 20);
+    /* +07:00: 18:30Z on the 20th is 01:30 on the 21st. */
+    assert_int_equal(tz_local_day("Asia/Jakarta", utc(2026, 11, 20, 18, 30)), d20 + 1);
+    assert_int_equal(tz_local_day("Asia/Jakarta", utc(2026, 11, 20, 16, 59)), d20);
+    assert_int_equal(tz_local_day("Asia/Jakarta", utc(2026, 11, 20, 17, 0)), d20 + 1);
+    assert_int_equal(tz_local_day("Asia/Jakarta", utc(2026, 11, 20, 17, 0) - 1), d20);
+    is_time(tz_day_start("Asia/Jakarta", d20), utc(2026, 11, 19, 17, 0));
+}
+
+static void test_kathmandu(void **state)
+{
+    (void)state;
+    int64_t d = day_of(2026, 11, 20);
+    /* +05:45 all year: the 20th starts at 18:15Z on the 19th. */
+    is_time(tz_day_start("Asia/Kathmandu", d), utc(2026, 11, 19, 18, 15));
+    is_time(tz_day_start("Asia/Kathmandu", day_of(2026, 6, 1)), utc(2026, 5, 31, 18, 15));
+    assert_int_equal(tz_local_day("Asia/Kathmandu", utc(2026, 11, 19, 18, 15)), d);
+    assert_int_equal(tz_local_day("Asia/Kathmandu", utc(2026, 11, 19, 18, 15) - 1), d - 1);
+    assert_int_equal(tz_local_day("Asia/Kathmandu", utc(2026, 11, 20, 18, 14)), d);
+    assert_int_equal(tz_local_day("Asia/Kathmandu", utc(2026, 11, 20, 18, 15)), d + 1);
+}
+
+static void test_chatham(void **state)
+{
+    (void)state;
+    /* Southern summer (+13:45): 2026-01-15 starts at 10:15Z on the 14th. */
+    int64_t jan = day_of(2026, 1, 15);
+    is_time(tz_day_start("Pacific/Chatham", jan), utc(2026, 1, 14, 10, 15));
+    assert_int_equal(tz_local_day("Pacific/Chatham", utc(2026, 1, 14, 10, 15)), jan);
+    assert_int_equal(tz_local_day("Pacific/Chatham", utc(2026, 1, 14, 10, 15) - 1), jan - 1);
+    /* Winter (+12:45): 2026-06-15 starts at 11:15Z on the 14th. */
+    int64_t jun = day_of(2026, 6, 15);
+    is_time(tz_day_start("Pacific/Chatham", jun), utc(2026, 6, 14, 11, 15));
+    assert_int_equal(tz_local_day("Pacific/Chatham", utc(2026, 6, 14, 11, 15)), jun);
+    assert_int_equal(tz_local_day("Pacific/Chatham", utc(2026, 6, 14, 11, 14)), jun - 1);
+    /* DST ends 2026-04-05 03:45 local (+13:45 -> +12:45): the 5th began in +13:45, the 6th
+     * begins in +12:45. */
+    is_time(tz_day_start("Pacific/Chatham", day_of(2026, 4, 5)), utc(2026, 4, 4, 10, 15));
+    is_time(tz_day_start("Pacific/Chatham", day_of(2026, 4, 6)), utc(2026, 4, 5, 11, 15));
+    /* DST starts 2026-09-27 02:45 local (+12:45 -> +13:45). */
+    is_time(tz_day_start("Pacific/Chatham", day_of(2026, 9, 27)), utc(2026, 9, 26, 11, 15));
+    is_time(tz_day_start("Pacific/Chatham", day_of(2026, 9, 28)), utc(2026, 9, 27, 10, 15));
+}
+
+static void test_new_york_dst(void **state)
+{
+    (void)state;
+    const char *ny = "America/New_York";
+    /* Spring forward 2026-03-08 02:00 EST -> 03:00 EDT: the day starts in EST (05:00Z) and
+     * is 23 hours long; the next starts in EDT (04:00Z). */
+    int64_t mar8 = day_of(2026, 3, 8);
+    is_time(tz_day_start(ny, mar8), utc(2026, 3, 8, 5, 0));
+    is_time(tz_day_start(ny, mar8 + 1), utc(2026, 3, 9, 4, 0));
+    assert_int_equal(tz_day_start(ny, mar8 + 1) - tz_day_start(ny, mar8), 23 * (int64_t)HOUR);
+    assert_int_equal(tz_local_day(ny, utc(2026, 3, 8, 5, 0)), mar8);
+    assert_int_equal(tz_local_day(ny, utc(2026, 3, 8, 5, 0) - 1), mar8 - 1);
+    assert_int_equal(tz_local_day(ny, utc(2026, 3, 9, 4, 0) - 1), mar8);
+    assert_int_equal(tz_local_day(ny, utc(2026, 3, 9, 4, 0)), mar8 + 1);
+    /* 06:59Z is 01:59 EST, 07:00Z is 03:00 EDT: the same local day either side of the jump. */
+    assert_int_equal(tz_local_day(ny, utc(2026, 3, 8, 6, 59)), mar8);
+    assert_int_equal(tz_local_day(ny, utc(2026, 3, 8, 7, 0)), mar8);
+
+    /* Fall back 2026-11-01 02:00 EDT -> 01:00 EST: the day starts in EDT (04:00Z) and is 25
+     * hours long; the next starts in EST (05:00Z). */
+    int64_t nov1 = day_of(2026, 11, 1);
+    is_time(tz_day_start(ny, nov1), utc(2026, 11, 1, 4, 0));
+    is_time(tz_day_start(ny, nov1 + 1), utc(2026, 11, 2, 5, 0));
+    assert_int_equal(tz_day_start(ny, nov1 + 1) - tz_day_start(ny, nov1), 25 * (int64_t)HOUR);
+    assert_int_equal(tz_local_day(ny, utc(2026, 11, 1, 4, 0)), nov1);
+    assert_int_equal(tz_local_day(ny, utc(2026, 11, 1, 4, 0) - 1), nov1 - 1);
+    /* Both 01:30s (05:30Z EDT and 06:30Z EST) are on the 1st. */
+    assert_int_equal(tz_local_day(ny, utc(2026, 11, 1, 5, 30)), nov1);
+    assert_int_equal(tz_local_day(ny, utc(2026, 11, 1, 6, 30)), nov1);
+    assert_int_equal(tz_local_day(ny, utc(2026, 11, 2, 5, 0) - 1), nov1);
+    assert_int_equal(tz_local_day(ny, utc(2026, 11, 2, 5, 0)), nov1 + 1);
+}
+
+/* tz_day_starts gives what n calls of tz_day_start give, across both DST changes. */
+static void test_day_starts_matches_day_start(void **state)
+{
+    (void)state;
+    const char *zones[] = {"UTC", "Asia/Jakarta", "America/New_York", "Asia/Kathmandu",
+                           "Pacific/Chatham"};
+    int64_t first = day_of(2026, 1, 1);
+    enum { N = 366 };
+    static int64_t out[N];
+    for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+        tz_day_starts(zones[z], first, N, out);
+        for (int i = 0; i < N; i++) {
+            is_time(out[i], tz_day_start(zones[z], first + i));
+            /* Every start is on a quarter hour (rollup buckets rely on it)... */
+            assert_int_equal(out[i] % (15 * MIN), 0);
+            /* ... and is the first instant of its local day. */
+            assert_int_equal(tz_local_day(zones[z], out[i]), first + i);
+            assert_int_equal(tz_local_day(zones[z], out[i] - 1), first + i - 1);
+        }
+    }
+}
+
+/* ---- the process's TZ ------------------------------------------------------------------ */
+
+static void test_env_tz_unchanged(void **state)
+{
+    (void)state;
+    /* Unset before, unset after. */
+    unsetenv("TZ");
+    tzset();
+    (void)tz_local_day("Asia/Jakarta", utc(2026, 11, 20, 18, 30));
+    (void)tz_day_start("America/New_York", day_of(2026, 3, 8));
+    int64_t out[3];
+    tz_day_starts("Pacific/Chatham", day_of(2026, 4, 4), 3, out);
+    (void)tz_valid("Asia/Kathmandu");
+    assert_null(getenv("TZ"));
+
+    /* Set before: the same value after, and localtime still follows it. */
+    setenv("TZ", "Asia/Tokyo", 1);
+    tzset();
+    (void)tz_local_day("America/New_York", utc(2026, 11, 1, 5, 30));
+    (void)tz_day_start("Asia/Kathmandu", day_of(2026, 11, 20));
+    tz_day_starts("Asia/Jakarta", day_of(2026, 11, 20), 3, out);
+    const char *now = getenv("TZ");
+    assert_non_null(now);
+    assert_string_equal(now, "Asia/Tokyo");
+    time_t t = (time_t)(utc(2026, 11, 20, 15, 0) / 1000); /* 00:00 on the 21st in Tokyo */
+    struct tm tm;
+    localtime_r(&t, &tm);
+    assert_int_equal(tm.tm_mday, 21);
+    assert_int_equal(tm.tm_hour, 0);
+
+    /* An empty TZ stays empty (not unset). */
+    setenv("TZ", "", 1);
+    tzset();
+    (void)tz_local_day("Asia/Jakarta", 0);
+    now = getenv("TZ");
+    assert_non_null(now);
+    assert_string_equal(now, "");
+    unsetenv("TZ");
+    tzset();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_zones),
+        cmocka_unit_test(test_invalid_zones),
+        cmocka_unit_test(test_folder_is_not_a_zone),
+        cmocka_unit_test(test_utc),
+        cmocka_unit_test(test_jakarta),
+        cmocka_unit_test(test_kathmandu),
+        cmocka_unit_test(test_chatham),
+        cmocka_unit_test(test_new_york_dst),
+        cmocka_unit_test(test_day_starts_matches_day_start),
+        cmocka_unit_test(test_env_tz_unchanged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
