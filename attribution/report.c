@@ -494,6 +494,25 @@ static int on_rollup(int64_t bucket_ms, rollup_kind kind, const char *name, cons
     return 0;
 }
 
+/* The period [S, E) in UTC ms is read as quarter hours up to the first UTC midnight, whole
+ * UTC days from the day-level rows, and quarter hours after the last UTC midnight: exact,
+ * and about 96 times fewer rows in the middle. Days in another zone are not whole UTC days,
+ * so grouping by day outside UTC reads quarter hours throughout. */
+static int scan_period(store_txn *t, run_ctx *x)
+{
+    int64_t s = x->starts[0], e = x->starts[x->ndays];
+    int64_t s_day = (s + 86399999) / 86400000 * 86400000, e_day = e / 86400000 * 86400000;
+    bool utc = !strcmp(x->q->tz, "UTC");
+    if ((x->by_day && !utc) || s_day >= e_day)
+        return rollup_scan(t, s, e, on_rollup, x);
+    int rc = rollup_scan(t, s, s_day, on_rollup, x);
+    if (!rc)
+        rc = rollup_scan_days(t, s_day, e_day, on_rollup, x);
+    if (!rc)
+        rc = rollup_scan(t, e_day, e, on_rollup, x);
+    return rc;
+}
+
 static int keep_pay(const rec_paymodel *p, void *arg)
 {
     run_ctx *x = arg;
@@ -691,7 +710,7 @@ int report_run(store_txn *t, const report_query *q, report_result *out)
     tz_day_starts(q->tz, q->from_day, x.ndays + 1, x.starts);
     rc = reg_each_paymodel(t, keep_pay, &x);
     if (!rc)
-        rc = rollup_scan(t, x.starts[0], x.starts[x.ndays], on_rollup, &x);
+        rc = scan_period(t, &x);
     char from[11], to[11];
     snprintf(from, sizeof(from), "%s", day_name(q->from_day, 2));
     snprintf(to, sizeof(to), "%s", day_name(q->to_day, 3));

@@ -13,9 +13,15 @@
 
 enum { V_ROLLUP = 1, KEY_MAX = 4 + 1 + 2 * REC_ID };
 
+/* The two levels: quarter hours (exact days in every zone) and UTC days (few rows for long
+ * periods; a report uses them for the whole UTC days inside its period). */
+static const store_db levels[2] = {STORE_DB_ROLLUPS, STORE_DB_ROLLUPS_DAY};
+
 static size_t make_key(uint8_t *key, int64_t ts_ms, rollup_kind kind, const char *name,
-                       const char *name2)
+                       const char *name2, store_db level)
 {
+    if (level == STORE_DB_ROLLUPS_DAY)
+        ts_ms -= ts_ms % 86400000;
     uint32_t b = (uint32_t)(ts_ms / ROLLUP_BUCKET_MS);
     key[0] = (uint8_t)(b >> 24);
     key[1] = (uint8_t)(b >> 16);
@@ -81,10 +87,10 @@ static size_t encode(const rollup_row *r, uint8_t *out, size_t cap)
 
 enum { ROW_BYTES = 1 + 32 + 2 + ROLLUP_MAX_MONEY * 20 };
 
-static int load(store_txn *t, const uint8_t *key, size_t klen, rollup_row *r)
+static int load(store_txn *t, store_db db, const uint8_t *key, size_t klen, rollup_row *r)
 {
     store_val v = {NULL, 0};
-    int rc = store_get(t, STORE_DB_ROLLUPS, key, klen, &v);
+    int rc = store_get(t, db, key, klen, &v);
     if (rc == STORE_NOTFOUND) {
         memset(r, 0, offsetof(rollup_row, money));
         return STORE_OK;
@@ -94,28 +100,32 @@ static int load(store_txn *t, const uint8_t *key, size_t klen, rollup_row *r)
     return decode(v.data, v.len, r) ? STORE_CORRUPT : STORE_OK;
 }
 
-static int save(store_txn *t, const uint8_t *key, size_t klen, const rollup_row *r)
+static int save(store_txn *t, store_db db, const uint8_t *key, size_t klen, const rollup_row *r)
 {
     uint8_t buf[ROW_BYTES];
     size_t n = encode(r, buf, sizeof(buf));
     if (!n)
         return STORE_CORRUPT;
-    return store_put(t, STORE_DB_ROLLUPS, key, klen, buf, n, 0);
+    return store_put(t, db, key, klen, buf, n, 0);
 }
 
 int rollup_add_counts(store_txn *t, int64_t ts_ms, const char *link, const rollup_row *delta)
 {
-    uint8_t key[KEY_MAX];
-    size_t klen = make_key(key, ts_ms, ROLLUP_LINK, link, NULL);
-    rollup_row r;
-    int rc = load(t, key, klen, &r);
-    if (rc)
-        return rc;
-    r.clicks += delta->clicks;
-    r.unique += delta->unique;
-    r.bots += delta->bots;
-    r.suspicious += delta->suspicious;
-    return save(t, key, klen, &r);
+    for (int lv = 0; lv < 2; lv++) {
+        uint8_t key[KEY_MAX];
+        size_t klen = make_key(key, ts_ms, ROLLUP_LINK, link, NULL, levels[lv]);
+        rollup_row r;
+        int rc = load(t, levels[lv], key, klen, &r);
+        if (rc)
+            return rc;
+        r.clicks += delta->clicks;
+        r.unique += delta->unique;
+        r.bots += delta->bots;
+        r.suspicious += delta->suspicious;
+        if ((rc = save(t, levels[lv], key, klen, &r)))
+            return rc;
+    }
+    return STORE_OK;
 }
 
 /* What one click adds to its row. */
@@ -185,24 +195,28 @@ int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign)
                 }
             if (seen)
                 continue;
-            uint8_t key[KEY_MAX];
-            size_t klen = k->link[0]
-                              ? make_key(key, c->ts_ms, ROLLUP_LINK, k->link, NULL)
-                              : make_key(key, c->ts_ms, ROLLUP_COUPON, k->influencer, k->campaign);
-            int rc = load(t, key, klen, &r);
-            for (int qm = m; qm < REC_MODELS && !rc; qm++)
-                for (unsigned qi = qm == m ? i : 0; qi < c->ncredits[qm] && !rc; qi++) {
-                    const rec_credit *q = &c->credits[qm][qi];
-                    if (strcmp(q->link, k->link) ||
-                        (!k->link[0] && (strcmp(q->influencer, k->influencer) ||
-                                         strcmp(q->campaign, k->campaign))))
-                        continue;
-                    rc = add_money(&r, (uint8_t)qm, currency, sign * q->share, sign * q->amount);
-                }
-            if (!rc)
-                rc = save(t, key, klen, &r);
-            if (rc)
-                return rc;
+            for (int lv = 0; lv < 2; lv++) {
+                uint8_t key[KEY_MAX];
+                size_t klen = k->link[0]
+                                  ? make_key(key, c->ts_ms, ROLLUP_LINK, k->link, NULL, levels[lv])
+                                  : make_key(key, c->ts_ms, ROLLUP_COUPON, k->influencer,
+                                             k->campaign, levels[lv]);
+                int rc = load(t, levels[lv], key, klen, &r);
+                for (int qm = m; qm < REC_MODELS && !rc; qm++)
+                    for (unsigned qi = qm == m ? i : 0; qi < c->ncredits[qm] && !rc; qi++) {
+                        const rec_credit *q = &c->credits[qm][qi];
+                        if (strcmp(q->link, k->link) ||
+                            (!k->link[0] && (strcmp(q->influencer, k->influencer) ||
+                                             strcmp(q->campaign, k->campaign))))
+                            continue;
+                        rc =
+                            add_money(&r, (uint8_t)qm, currency, sign * q->share, sign * q->amount);
+                    }
+                if (!rc)
+                    rc = save(t, levels[lv], key, klen, &r);
+                if (rc)
+                    return rc;
+            }
         }
     }
     return STORE_OK;
@@ -244,7 +258,21 @@ static int scan_one(const store_val *k, const store_val *v, void *arg)
     return x->fn((int64_t)b * ROLLUP_BUCKET_MS, (rollup_kind)p[4], name, name2, &row, x->ctx);
 }
 
+static int scan_level(store_txn *t, store_db db, int64_t from_ms, int64_t to_ms, rollup_fn fn,
+                      void *ctx);
+
 int rollup_scan(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void *ctx)
+{
+    return scan_level(t, STORE_DB_ROLLUPS, from_ms, to_ms, fn, ctx);
+}
+
+int rollup_scan_days(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void *ctx)
+{
+    return scan_level(t, STORE_DB_ROLLUPS_DAY, from_ms, to_ms, fn, ctx);
+}
+
+static int scan_level(store_txn *t, store_db db, int64_t from_ms, int64_t to_ms, rollup_fn fn,
+                      void *ctx)
 {
     if (from_ms < 0)
         from_ms = 0;
@@ -256,7 +284,7 @@ int rollup_scan(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void
     scan_ctx x = {fn, ctx, to > UINT32_MAX ? UINT32_MAX : (uint32_t)to};
     uint8_t key[4] = {(uint8_t)(from >> 24), (uint8_t)(from >> 16), (uint8_t)(from >> 8),
                       (uint8_t)from};
-    int rc = store_each(t, STORE_DB_ROLLUPS, key, 4, scan_one, &x);
+    int rc = store_each(t, db, key, 4, scan_one, &x);
     return rc == SCAN_END ? STORE_OK : rc;
 }
 
@@ -370,54 +398,67 @@ static bool zero_row(const uint8_t *a, size_t alen)
     return true;
 }
 
+/* Counts the rows that differ between two key-ordered lists. */
+static uint64_t count_diffs(const kv_list *before, const kv_list *after)
+{
+    uint64_t diffs = 0;
+    size_t i = 0, j = 0;
+    while (i < before->n || j < after->n) {
+        int cmp;
+        if (i == before->n)
+            cmp = 1;
+        else if (j == after->n)
+            cmp = -1;
+        else {
+            const kv *a = &before->items[i], *b = &after->items[j];
+            cmp = memcmp(a->key, b->key, a->klen < b->klen ? a->klen : b->klen);
+            if (!cmp)
+                cmp = (a->klen > b->klen) - (a->klen < b->klen);
+        }
+        if (cmp < 0) {
+            diffs += !zero_row(before->items[i].val, before->items[i].vlen);
+            i++;
+        } else if (cmp > 0) {
+            diffs += !zero_row(after->items[j].val, after->items[j].vlen);
+            j++;
+        } else {
+            diffs += !same_row(before->items[i].val, before->items[i].vlen, after->items[j].val,
+                               after->items[j].vlen);
+            i++;
+            j++;
+        }
+    }
+    return diffs;
+}
+
 static int rebuild(store_txn *t, void *arg)
 {
     rebuild_args *a = arg;
-    kv_list before = {0}, after = {0};
-    int rc = store_each(t, STORE_DB_ROLLUPS, NULL, 0, keep, &before);
-    if (!rc)
-        rc = store_clear(t, STORE_DB_ROLLUPS);
+    kv_list before[2] = {{0}}, after[2] = {{0}};
+    int rc = STORE_OK;
+    a->rows = a->diffs = 0;
+    for (int lv = 0; lv < 2 && !rc; lv++) {
+        rc = store_each(t, levels[lv], NULL, 0, keep, &before[lv]);
+        if (!rc)
+            rc = store_clear(t, levels[lv]);
+    }
     rebuild_ctx x = {t, 0};
     if (!rc)
         rc = reg_each_click(t, 0, rebuild_click, &x);
     if (!rc)
         rc = reg_each_conversion(t, rebuild_conversion, &x);
-    if (!rc)
-        rc = store_each(t, STORE_DB_ROLLUPS, NULL, 0, keep, &after);
-    if (!rc) {
-        a->rows = after.n;
-        /* Both lists are in key order: walk them together. */
-        size_t i = 0, j = 0;
-        while (i < before.n || j < after.n) {
-            int cmp;
-            if (i == before.n)
-                cmp = 1;
-            else if (j == after.n)
-                cmp = -1;
-            else {
-                size_t n = before.items[i].klen < after.items[j].klen ? before.items[i].klen
-                                                                      : after.items[j].klen;
-                cmp = memcmp(before.items[i].key, after.items[j].key, n);
-                if (!cmp)
-                    cmp = (before.items[i].klen > after.items[j].klen) -
-                          (before.items[i].klen < after.items[j].klen);
-            }
-            if (cmp < 0) {
-                a->diffs += !zero_row(before.items[i].val, before.items[i].vlen);
-                i++;
-            } else if (cmp > 0) {
-                a->diffs += !zero_row(after.items[j].val, after.items[j].vlen);
-                j++;
-            } else {
-                a->diffs += !same_row(before.items[i].val, before.items[i].vlen, after.items[j].val,
-                                      after.items[j].vlen);
-                i++;
-                j++;
-            }
+    for (int lv = 0; lv < 2 && !rc; lv++) {
+        rc = store_each(t, levels[lv], NULL, 0, keep, &after[lv]);
+        if (!rc) {
+            if (lv == 0) /* reported: the quarter-hour rows; day rows are their sums */
+                a->rows += after[lv].n;
+            a->diffs += count_diffs(&before[lv], &after[lv]);
         }
     }
-    kv_free(&before);
-    kv_free(&after);
+    for (int lv = 0; lv < 2; lv++) {
+        kv_free(&before[lv]);
+        kv_free(&after[lv]);
+    }
     if (!rc && a->check)
         return a->diffs ? STORE_CORRUPT : STORE_ROLLBACK;
     return rc;

@@ -53,8 +53,12 @@ int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign);
 typedef int (*rollup_fn)(int64_t bucket_ms, rollup_kind kind, const char *name, const char *name2,
                          const rollup_row *row, void *ctx);
 int rollup_scan(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void *ctx);
+/* The same over the day-level rows (bucket_ms is a UTC midnight): the sum of a UTC day's
+ * quarter-hour rows, kept so that long periods read one row per link and day. */
+int rollup_scan_days(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void *ctx);
 
-/* Recomputes every row from the clicks and conversions. With check, nothing is written:
+/* Recomputes every row (both levels) from the clicks and conversions; *rows counts the
+ * quarter-hour rows. With check, nothing is written:
  * returns STORE_OK if the live rows equal the recomputed ones, else STORE_CORRUPT and the
  * number of differing rows in *diffs. Runs its own transaction. */
 int rollup_rebuild(store *s, bool check, uint64_t *rows, uint64_t *diffs);

@@ -38,9 +38,9 @@ struct store_txn {
 };
 
 static const char *const db_names[STORE_DB_COUNT] = {
-    "meta",    "influencers", "campaigns", "links",       "clicks",
-    "visits",  "shops",       "coupons",   "conversions", "orders",
-    "rollups", "metrics",     "costs",     "paymodels",   "apikeys",
+    "meta",    "influencers", "campaigns",   "links",   "clicks",  "visits",
+    "shops",   "coupons",     "conversions", "orders",  "rollups", "rollups_day",
+    "metrics", "costs",       "paymodels",   "apikeys",
 };
 
 enum { INITIAL_MAP = 64u << 20, MAX_READERS = 510 };

@@ -39,6 +39,7 @@ typedef enum {
     STORE_DB_CONVERSIONS, /* conversion id (16 bytes, time-ordered) -> rec_conversion */
     STORE_DB_ORDERS,      /* shop NUL order_id -> conversion id: one conversion per order */
     STORE_DB_ROLLUPS,     /* bucket(4) kind(1) name -> rollup_row (rollup.h) */
+    STORE_DB_ROLLUPS_DAY, /* the same, one row per UTC day */
     STORE_DB_METRICS,     /* date NUL influencer NUL campaign NUL link -> rec_metric */
     STORE_DB_COSTS,       /* cost id (16, time-ordered) -> rec_cost */
     STORE_DB_PAYMODELS,   /* influencer NUL campaign -> rec_paymodel */
