@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 enum { MAX_BATCH = 4096 };
 
@@ -21,6 +22,7 @@ struct writer {
     writer_job *head, *tail;
     bool stopping;
     bool sleeping; /* submitters signal only a sleeping writer */
+    time_t last_log;
     writer_hooks hooks;
     writer_stats stats;
 };
@@ -82,9 +84,12 @@ static void *run(void *arg)
         int rc = store_update(w->s, apply_batch, &b);
         if (w->hooks.after_commit)
             w->hooks.after_commit(w->hooks.ctx, rc);
-        if (rc != STORE_OK)
+        /* At most one line a second: a full disk fails every commit. */
+        if (rc != STORE_OK && time(NULL) != w->last_log) {
+            w->last_log = time(NULL);
             fprintf(stderr, "jejak: writer: a commit of %u records failed: %s\n", n,
                     store_strerror(rc));
+        }
         pthread_mutex_lock(&w->lock);
         w->stats.commits++;
         w->stats.jobs += n;

@@ -24,9 +24,9 @@ typedef struct {
     int64_t chunk_start;
 } export_ctx;
 
-static const char *const columns[] = {"click_id", "ts",      "link", "influencer",
-                                      "campaign", "visitor", "ip",   "device",
-                                      "referrer", "lang",    "bot",  "unique"};
+static const char *const columns[] = {"click_id", "ts",     "link",      "influencer", "campaign",
+                                      "visitor",  "ip",     "device",    "referrer",   "lang",
+                                      "bot",      "unique", "suspicious"};
 
 static int export_one(const rec_click *c, void *arg)
 {
@@ -57,9 +57,9 @@ static int export_one(const rec_click *c, void *arg)
                           c->referrer,
                           c->lang,
                           (c->flags & REC_CLICK_BOT) ? "true" : "false",
-                          (c->flags & REC_CLICK_UNIQUE) ? "true" : "false"};
-    text_buf *b = &e->out;
-    text_buf_reset(b);
+                          (c->flags & REC_CLICK_UNIQUE) ? "true" : "false",
+                          (c->flags & REC_CLICK_SUSPICIOUS) ? "true" : "false"};
+    text_buf *b = &e->out; /* the chunk: written out after its snapshot ends */
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
         if (e->csv) {
             if (i)
@@ -78,7 +78,7 @@ static int export_one(const rec_click *c, void *arg)
             text_json_str(b, vals[i]);
     }
     text_puts(b, e->csv ? "\n" : "}\n");
-    if (b->failed || fwrite(b->ptr, 1, b->len, stdout) != b->len)
+    if (b->failed)
         return STORE_ERROR;
     return 0;
 }
@@ -88,7 +88,7 @@ static int export_one(const rec_click *c, void *arg)
  * CHUNK_ROWS rows or CHUNK_MS of time, each in a fresh snapshot, resuming after the last
  * click id written. Clicks are appended in id order, so nothing is missed or repeated
  * except a click committed out of order behind the resume point in that instant. */
-enum { CHUNK_ROWS = 50000, CHUNK_MS = 1000, CHUNK_END = 1 };
+enum { CHUNK_ROWS = 20000, CHUNK_MS = 1000, CHUNK_END = 1 };
 
 static int export_chunk(const rec_click *c, void *arg)
 {
@@ -106,7 +106,7 @@ static int export_chunk(const rec_click *c, void *arg)
 static int export_all(store *s, int64_t since, bool csv)
 {
     export_ctx e = {.csv = csv};
-    text_buf_init(&e.out, 1 << 16);
+    text_buf_init(&e.out, (size_t)64 << 20);
     if (csv) {
         for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
             printf("%s%s", i ? "," : "", columns[i]);
@@ -128,6 +128,11 @@ static int export_all(store *s, int64_t since, bool csv)
         e.chunk_start = text_now_ms();
         rc = reg_each_click_from(t, from, export_chunk, &e);
         store_read_end(t);
+        /* Written only now, outside the snapshot: a reader that stops reading the pipe
+         * (`| less`) blocks here, holding no pages. */
+        if (e.out.failed || fwrite(e.out.ptr ? e.out.ptr : "", 1, e.out.len, stdout) != e.out.len)
+            rc = rc ? rc : STORE_ERROR;
+        text_buf_reset(&e.out);
         if (rc == CHUNK_END)
             rc = STORE_OK;
         /* Resume just after the last id written: add one to it, as a 128-bit number. */

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "attribution/ledger.h"
@@ -47,6 +48,9 @@ enum { MAX_FORWARDED = 64, LOCATION_BUF = 8192, NBUCKETS = 12, DISCARD_MAX = 16 
 static const uint64_t bucket_us[NBUCKETS] = {50,   100,   250,   500,    1000,   2500,
                                              5000, 10000, 25000, 100000, 500000, 1000000};
 
+typedef struct conn_track conn_track;
+static uint64_t now_us(void);
+
 struct srv {
     struct MHD_Daemon *mhd;
     store *s;
@@ -62,8 +66,104 @@ struct srv {
         postback_storage_errors;
     atomic_uint_fast64_t lat_bucket[NBUCKETS + 1], lat_sum_us, lat_count;
     ledger_config ledger;
+    pthread_mutex_t track_lock; /* guards tracked and sweeper_stop */
+    pthread_cond_t sweeper_wake;
+    conn_track *tracked;
+    bool sweeper_stop;
+    pthread_t sweeper;
+    atomic_uint_fast64_t slow_closed;
     atomic_int_fast64_t last_error_log_s;
 };
+
+/* ---- slow clients ----------------------------------------------------------------
+ *
+ * libmicrohttpd's connection timeout restarts with every byte received, so a client that
+ * sends its headers one byte a second would hold a connection forever. Each connection is
+ * tracked from the moment it starts waiting for a request's headers until the handler
+ * sees them; a sweeper thread shuts down connections that wait longer than the timeout. */
+struct conn_track {
+    conn_track *prev, *next;
+    int fd;
+    atomic_int_fast64_t waiting_since_ms; /* 0: not waiting for headers */
+};
+
+static int64_t mono_ms(void)
+{
+    return (int64_t)(now_us() / 1000);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    srv *d = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_track *c = calloc(1, sizeof(*c));
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!c || !ci) {
+            free(c);
+            return;
+        }
+        c->fd = ci->connect_fd;
+        atomic_store(&c->waiting_since_ms, mono_ms());
+        pthread_mutex_lock(&d->track_lock);
+        c->next = d->tracked;
+        if (d->tracked)
+            d->tracked->prev = c;
+        d->tracked = c;
+        pthread_mutex_unlock(&d->track_lock);
+        *socket_context = c;
+    } else if (*socket_context) {
+        conn_track *c = *socket_context;
+        pthread_mutex_lock(&d->track_lock);
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            d->tracked = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        pthread_mutex_unlock(&d->track_lock);
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+static void track_waiting(struct MHD_Connection *conn, bool waiting)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_track *c = ci ? ci->socket_context : NULL;
+    if (c)
+        atomic_store(&c->waiting_since_ms, waiting ? mono_ms() : 0);
+}
+
+static void *sweep(void *arg)
+{
+    srv *d = arg;
+    int64_t limit = (int64_t)d->cfg.conn_timeout_s * 1000;
+    pthread_mutex_lock(&d->track_lock);
+    while (!d->sweeper_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&d->sweeper_wake, &d->track_lock, &until);
+        int64_t now = mono_ms();
+        for (conn_track *c = d->tracked; c; c = c->next) {
+            int64_t since = atomic_load(&c->waiting_since_ms);
+            if (since && now - since > limit) {
+                atomic_store(&c->waiting_since_ms, 0);
+                shutdown(c->fd, SHUT_RDWR); /* libmicrohttpd sees EOF and closes it */
+                atomic_fetch_add_explicit(&d->slow_closed, 1, memory_order_relaxed);
+            }
+        }
+    }
+    pthread_mutex_unlock(&d->track_lock);
+    return NULL;
+}
 
 typedef enum { REQ_NEW, REQ_WAITING, REQ_COMMITTED } req_state;
 
@@ -188,7 +288,27 @@ static enum MHD_Result queue_text(request *r, unsigned status, const char *type,
 typedef struct {
     url_param p[MAX_FORWARDED];
     size_t n;
+    bool has_nul;
 } forwarded;
+
+/* As collect_arg, but a value holding a NUL (%00) marks the whole query as refused: the C
+ * string would silently end there. */
+static enum MHD_Result collect_arg_n(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    forwarded *f = cls;
+    if ((key && strlen(key) != key_size) || (value && strlen(value) != value_size)) {
+        f->has_nul = true;
+        return MHD_YES;
+    }
+    (void)kind;
+    if (f->n < MAX_FORWARDED && key) {
+        f->p[f->n].key = key;
+        f->p[f->n].value = value ? value : "";
+        f->n++;
+    }
+    return MHD_YES;
+}
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                    const char *value)
@@ -480,7 +600,11 @@ static enum MHD_Result handle_postback(request *r, bool post)
             return refuse(r, &err);
     } else {
         forwarded q = {.n = 0};
-        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+        MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg_n, &q);
+        if (q.has_nul) {
+            pb_error nul = {400, "a query value contains a NUL byte (%00)", ""};
+            return refuse(r, &nul);
+        }
         if (pb_from_pairs(q.p, q.n, true, now, &r->pb, &err))
             return refuse(r, &err);
     }
@@ -688,6 +812,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conn = conn;
         r->t0_us = now_us();
         *con_cls = r;
+        track_waiting(conn, false);
         atomic_fetch_add_explicit(&d->requests, 1, memory_order_relaxed);
         /* A postback body announced past the cap is refused before it is sent when the
          * client waits for "100 Continue": answering now (this closes the connection,
@@ -750,11 +875,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
     (void)toe;
     if (*con_cls)
         request_free(*con_cls);
     *con_cls = NULL;
+    track_waiting(conn, true); /* kept alive: the next request's headers are awaited */
 }
 
 static struct MHD_Response *static_response(const char *type, const char *body)
@@ -858,6 +983,8 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
     }
     d->s = s;
     d->cfg = *cfg;
+    pthread_mutex_init(&d->track_lock, NULL);
+    pthread_cond_init(&d->sweeper_wake, NULL);
     d->ledger.lookback_ms = (int64_t)(cfg->lookback_days ? cfg->lookback_days : 30) * 86400000;
     d->ledger.coupon_priority = cfg->coupon_priority;
     if (sodium_init() < 0) {
@@ -894,16 +1021,21 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    d->mhd =
-        MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
-                             MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-                         0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-                         cfg->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
-                         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-                         1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
+    d->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+            MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+        0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
     if (!d->mhd) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not ours?)", cfg->listen);
+        goto fail;
+    }
+    if (pthread_create(&d->sweeper, NULL, sweep, d)) {
+        MHD_stop_daemon(d->mhd);
+        snprintf(err, errlen, "cannot start the slow-client sweeper");
         goto fail;
     }
     *out = d;
@@ -932,6 +1064,11 @@ void srv_stop(srv *d)
     for (int i = 0; i < 1000 && atomic_load(&d->inflight) > 0; i++)
         usleep(10000);
     usleep(20000); /* resumed connections get their 302 queued */
+    pthread_mutex_lock(&d->track_lock);
+    d->sweeper_stop = true;
+    pthread_cond_signal(&d->sweeper_wake);
+    pthread_mutex_unlock(&d->track_lock);
+    pthread_join(d->sweeper, NULL);
     MHD_stop_daemon(d->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

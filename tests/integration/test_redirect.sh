@@ -59,13 +59,13 @@ pass "repeat click, bot, HEAD, 404, 405, healthz, metrics"
 export_json=$(jejak clicks export)
 expect_eq "$(echo "$export_json" | wc -l)" "4" "four clicks stored (bots included, flagged)"
 first=$(echo "$export_json" | head -1)
-expect_match "$first" "^\{\"click_id\":\"$jclid\",\"ts\":[0-9]{13},\"link\":\"ayu\",\"influencer\":\"ayu-ramadan\",\"campaign\":\"ramadan-2026\",\"visitor\":\"[A-Za-z0-9_-]{22}\",\"ip\":\"127\.0\.0\.0\",\"device\":\"mobile\",\"referrer\":\"l\.instagram\.com\",\"lang\":\"id-ID\",\"bot\":false,\"unique\":true\}$" "first click"
+expect_match "$first" "^\{\"click_id\":\"$jclid\",\"ts\":[0-9]{13},\"link\":\"ayu\",\"influencer\":\"ayu-ramadan\",\"campaign\":\"ramadan-2026\",\"visitor\":\"[A-Za-z0-9_-]{22}\",\"ip\":\"127\.0\.0\.0\",\"device\":\"mobile\",\"referrer\":\"l\.instagram\.com\",\"lang\":\"id-ID\",\"bot\":false,\"unique\":true,\"suspicious\":false\}$" "first click"
 visitor=$(echo "$first" | sed 's/.*"visitor":"\([^"]*\)".*/\1/')
 second=$(echo "$export_json" | sed -n 2p)
 expect_match "$second" "\"visitor\":\"$visitor\".*\"bot\":false,\"unique\":false" "second click: same visitor, not unique"
 expect_match "$(echo "$export_json" | sed -n 3p)" '"device":"bot".*"bot":true,"unique":false' "bot click"
 csv=$(jejak clicks export --format csv)
-expect_eq "$(echo "$csv" | head -1)" "click_id,ts,link,influencer,campaign,visitor,ip,device,referrer,lang,bot,unique" "csv header"
+expect_eq "$(echo "$csv" | head -1)" "click_id,ts,link,influencer,campaign,visitor,ip,device,referrer,lang,bot,unique,suspicious" "csv header"
 expect_eq "$(echo "$csv" | wc -l)" "5" "csv rows"
 expect_eq "$(jejak clicks export --since 2999-01-01 | wc -l)" "0" "--since filters"
 jejak clicks export --since yesterday 2>/dev/null && fail "bad --since accepted"
