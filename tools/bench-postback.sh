@@ -24,7 +24,7 @@ export JEJAK_DATA=$WORK/data
 "$J" campaign add bench --name Bench >/dev/null
 "$J" link add --influencer ayu --campaign bench --to https://shop.example/ --slug ayu >/dev/null
 secret=$("$J" shop add tokoku | sed -n 's/^secret=//p')
-"$J" serve --listen 127.0.0.1:0 --threads 2 > "$WORK/daemon.log" 2>&1 &
+"$J" serve --listen 127.0.0.1:0 --threads 2 --flood-limit 0 > "$WORK/daemon.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do
   port=$(sed -n 's|^jejak: listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/daemon.log")

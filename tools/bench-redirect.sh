@@ -130,7 +130,7 @@ run_wrk() {
 
 # ---- jejak ------------------------------------------------------------------------------
 echo "jejak: $JEJAK (${BUILD_TYPE:-unknown build type})"
-"$JEJAK" serve --demo --data "$TMP/data" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" \
+"$JEJAK" serve --demo --data "$TMP/data" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" --flood-limit 0 \
   > "$TMP/jejak.log" 2>&1 &
 JEJAK_PID=$!
 PORT=""
