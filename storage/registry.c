@@ -38,6 +38,19 @@ int reg_get_influencer(store_txn *t, const char *id, rec_influencer *r)
     return rec_influencer_decode(v.data, v.len, r) ? STORE_CORRUPT : STORE_OK;
 }
 
+int reg_check_owner(store_txn *t, const char *influencer, const char *campaign, rec_influencer *inf,
+                    const char **missing)
+{
+    rec_influencer i;
+    rec_campaign c;
+    int rc = reg_get_influencer(t, influencer, inf ? inf : &i);
+    if (rc == STORE_NOTFOUND)
+        *missing = "influencer";
+    if (!rc && campaign[0] && (rc = reg_get_campaign(t, campaign, &c)) == STORE_NOTFOUND)
+        *missing = "campaign";
+    return rc;
+}
+
 int reg_put_campaign(store_txn *t, const rec_campaign *r)
 {
     uint8_t buf[REC_MAX_BYTES];

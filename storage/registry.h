@@ -19,6 +19,11 @@ int reg_get_campaign(store_txn *t, const char *id, rec_campaign *r);
 int reg_put_link(store_txn *t, const rec_link *r);
 int reg_get_link(store_txn *t, const char *slug, rec_link *r);
 
+/* Checks that the influencer (and the campaign, unless "") exist, as every record that names
+ * them requires. STORE_NOTFOUND sets *missing to "influencer" or "campaign". inf may be NULL. */
+int reg_check_owner(store_txn *t, const char *influencer, const char *campaign, rec_influencer *inf,
+                    const char **missing);
+
 /* Iteration in key order; fn returns non-zero to stop (that value is returned). */
 int reg_each_influencer(store_txn *t, int (*fn)(const rec_influencer *, void *), void *ctx);
 int reg_each_campaign(store_txn *t, int (*fn)(const rec_campaign *, void *), void *ctx);

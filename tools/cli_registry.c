@@ -294,15 +294,7 @@ static int put_link(store_txn *t, void *arg)
 {
     link_ctx *c = arg;
     rec_influencer inf;
-    rec_campaign camp;
-    int rc = reg_get_influencer(t, c->link.influencer, &inf);
-    if (rc == STORE_NOTFOUND)
-        c->missing = "influencer";
-    if (rc)
-        return rc;
-    rc = reg_get_campaign(t, c->link.campaign, &camp);
-    if (rc == STORE_NOTFOUND)
-        c->missing = "campaign";
+    int rc = reg_check_owner(t, c->link.influencer, c->link.campaign, &inf, &c->missing);
     if (rc)
         return rc;
     if (!c->link.utm_source[0]) /* the default: the influencer's platform */

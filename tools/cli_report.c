@@ -249,13 +249,7 @@ static int put_cost(store_txn *t, void *arg)
     cost_ctx *x = arg;
     const char *inf = x->is_pay ? x->pay.influencer : x->cost.influencer;
     const char *camp = x->is_pay ? x->pay.campaign : x->cost.campaign;
-    rec_influencer i;
-    rec_campaign c;
-    int rc = reg_get_influencer(t, inf, &i);
-    if (rc == STORE_NOTFOUND)
-        x->missing = "influencer";
-    if (!rc && camp[0] && (rc = reg_get_campaign(t, camp, &c)) == STORE_NOTFOUND)
-        x->missing = "campaign";
+    int rc = reg_check_owner(t, inf, camp, NULL, &x->missing);
     if (rc)
         return rc;
     return x->is_pay ? reg_put_paymodel(t, &x->pay) : reg_put_cost(t, &x->cost);

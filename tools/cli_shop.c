@@ -152,19 +152,8 @@ typedef struct {
 static int put_coupon(store_txn *t, void *arg)
 {
     coupon_ctx *x = arg;
-    rec_influencer inf;
-    rec_campaign camp;
-    int rc = reg_get_influencer(t, x->c.influencer, &inf);
-    if (rc == STORE_NOTFOUND)
-        x->missing = "influencer";
-    if (rc)
-        return rc;
-    rc = reg_get_campaign(t, x->c.campaign, &camp);
-    if (rc == STORE_NOTFOUND)
-        x->missing = "campaign";
-    if (rc)
-        return rc;
-    return reg_put_coupon(t, &x->c);
+    int rc = reg_check_owner(t, x->c.influencer, x->c.campaign, NULL, &x->missing);
+    return rc ? rc : reg_put_coupon(t, &x->c);
 }
 
 static int print_coupon(const rec_coupon *r, void *ctx)
