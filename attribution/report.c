@@ -620,7 +620,8 @@ static int on_cost(const rec_cost *c, void *arg)
                 return STORE_ERROR;
             }
             lines = p;
-            lines[n++] = (share_line){w->group, 0, 0, n};
+            lines[n] = (share_line){w->group, 0, 0, n};
+            n++;
         }
         lines[k].clicks += w->clicks;
         total += w->clicks;

@@ -256,7 +256,7 @@ static int put_conversions(store_txn *t, void *arg)
         memcpy(in.currency, "IDR", 4);
         id_click_format(p->click, in.click_id);
         in.ts_ms = p->ts;
-        ledger_result res;
+        ledger_result res = {0};
         /* now_ms = when it happened: the daemon would have recorded it then. */
         if ((rc = ledger_record(t, &in, &b->cfg, p->ts, &res)))
             return rc;
