@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/tmpstore.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,14 +38,6 @@ typedef struct {
     int64_t conv_ts; /* 2026-11-20T10:00:00Z: when the conversions happen */
     ledger_config cfg;
 } fixture;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 /* ---- writing through the APIs ----------------------------------------------------------- */
 
@@ -118,7 +112,7 @@ static int setup(void **state)
         clicks_open(&f->c, f->s) != STORE_OK) {
         fprintf(stderr, "store_open: %s\n", err);
         store_close(f->s);
-        nftw(f->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        tmpstore_remove(f->tmp);
         free(f);
         return -1;
     }
@@ -144,7 +138,7 @@ static int teardown(void **state)
     fixture *f = *state;
     clicks_free(f->c);
     store_close(f->s);
-    nftw(f->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpstore_remove(f->tmp);
     free(f);
     return 0;
 }

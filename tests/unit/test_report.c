@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/tmpstore.h"
+
 #include <ftw.h>
 #include <math.h>
 #include <pthread.h>
@@ -41,14 +43,6 @@ typedef struct {
     int visitor; /* the next visitor number */
 } fixture;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
@@ -64,7 +58,7 @@ static int setup(void **state)
         clicks_open(&f->c, f->s) != STORE_OK) {
         fprintf(stderr, "store_open: %s\n", err);
         store_close(f->s);
-        nftw(f->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        tmpstore_remove(f->tmp);
         free(f);
         return -1;
     }
@@ -79,7 +73,7 @@ static int teardown(void **state)
     fixture *f = *state;
     clicks_free(f->c);
     store_close(f->s);
-    nftw(f->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpstore_remove(f->tmp);
     free(f);
     return 0;
 }

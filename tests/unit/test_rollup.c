@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/tmpstore.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +35,6 @@ typedef struct {
     int64_t t0; /* 2026-11-20T10:00:00Z, a bucket start */
 } fixture;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
@@ -54,7 +48,7 @@ static int setup(void **state)
     char err[512] = "";
     if (store_open(&f->s, f->tmp, err, sizeof(err)) != STORE_OK) {
         fprintf(stderr, "store_open: %s\n", err);
-        nftw(f->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        tmpstore_remove(f->tmp);
         free(f);
         return -1;
     }
@@ -67,7 +61,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->s);
-    nftw(f->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpstore_remove(f->tmp);
     free(f);
     return 0;
 }

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/tmpstore.h"
+
 #include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,17 +36,9 @@ typedef struct {
     store *s;
 } fixture;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void rm_rf(const char *dir)
 {
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpstore_remove(dir);
 }
 
 static void open_or_fail(fixture *f)
