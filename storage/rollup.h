@@ -9,6 +9,10 @@
  * and currency, conversions (parts of 1e9) and revenue (minor units) of approved
  * conversions.
  *
+ * Every row exists at two levels: the quarter hour, and the UTC day holding it (the sum of
+ * its quarter hours), so that a long period reads one row per link and day
+ * (rollup_scan_days) and only its edges in quarter hours.
+ *
  * Rows are updated in the same transaction as the click or conversion they count, so they
  * can never disagree with the raw records; rollup_rebuild recomputes them from those
  * records (and a test proves the two agree).

@@ -130,6 +130,29 @@ bool text_csv_field(text_buf *b, const char *s)
     return text_append(b, "\"", 1);
 }
 
+bool text_row(text_buf *b, bool csv, const char *const *names, const char *const *vals,
+              const text_kind *kinds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            text_puts(b, ",");
+        if (csv) {
+            text_csv_field(b, vals[i]);
+            continue;
+        }
+        text_kind k = kinds ? kinds[i] : TEXT_STR;
+        text_json_str(b, names[i]);
+        text_puts(b, ":");
+        if (k == TEXT_RAW)
+            text_puts(b, vals[i]);
+        else if (k == TEXT_STR_OR_NULL && !vals[i][0])
+            text_puts(b, "null");
+        else
+            text_json_str(b, vals[i]);
+    }
+    return !b->failed;
+}
+
 bool text_valid_id(const char *s)
 {
     size_t n = strlen(s);

@@ -32,6 +32,15 @@ bool text_json_str(text_buf *b, const char *s);
 /* Appends s as a CSV field (RFC 4180: quoted when it holds a comma, quote or newline). */
 bool text_csv_field(text_buf *b, const char *s);
 
+/* How a field is written in a JSON row: a string, raw (a number or boolean), or a string
+ * that is null when empty. */
+typedef enum { TEXT_STR, TEXT_RAW, TEXT_STR_OR_NULL } text_kind;
+/* Appends one row of n fields: as CSV fields (comma-separated, no newline), or as the members
+ * of a JSON object ("name":value, comma-separated, no braces). kinds may be NULL (all
+ * strings). The exports share it, so a CSV and a JSON row never disagree. */
+bool text_row(text_buf *b, bool csv, const char *const *names, const char *const *vals,
+              const text_kind *kinds, size_t n);
+
 /* Identifiers of influencers, campaigns, shops and link slugs: 1-64 bytes of
  * [A-Za-z0-9_-], not starting with '-' or '_'. */
 enum { TEXT_ID_MAX = 64 };

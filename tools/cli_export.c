@@ -60,23 +60,12 @@ static int export_one(const rec_click *c, void *arg)
                           (c->flags & REC_CLICK_UNIQUE) ? "true" : "false",
                           (c->flags & REC_CLICK_SUSPICIOUS) ? "true" : "false"};
     text_buf *b = &e->out; /* the chunk: written out after its snapshot ends */
-    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-        if (e->csv) {
-            if (i)
-                text_puts(b, ",");
-            text_csv_field(b, vals[i]);
-            continue;
-        }
-        text_puts(b, i ? "," : "{");
-        text_json_str(b, columns[i]);
-        text_puts(b, ":");
-        if (i == 1 || i >= 10)
-            text_puts(b, vals[i]); /* numbers and booleans */
-        else if (i == 6 && !vals[i][0])
-            text_puts(b, "null");
-        else
-            text_json_str(b, vals[i]);
-    }
+    static const text_kind kinds[] = {TEXT_STR, TEXT_RAW,         TEXT_STR, TEXT_STR, TEXT_STR,
+                                      TEXT_STR, TEXT_STR_OR_NULL, TEXT_STR, TEXT_STR, TEXT_STR,
+                                      TEXT_RAW, TEXT_RAW,         TEXT_RAW};
+    if (!e->csv)
+        text_puts(b, "{");
+    text_row(b, e->csv, columns, vals, kinds, sizeof(vals) / sizeof(vals[0]));
     text_puts(b, e->csv ? "\n" : "}\n");
     if (b->failed)
         return STORE_ERROR;

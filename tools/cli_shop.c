@@ -272,25 +272,14 @@ static int export_one(const rec_conversion *c, void *arg)
                           c->coupon,
                           ts,
                           via[c->via]};
+    static const text_kind kinds[] = {
+        TEXT_STR,         TEXT_STR,         TEXT_STR,         TEXT_STR, TEXT_STR,        TEXT_STR,
+        TEXT_STR_OR_NULL, TEXT_STR_OR_NULL, TEXT_STR_OR_NULL, TEXT_RAW, TEXT_STR_OR_NULL};
     text_buf *b = &e->out;
     text_buf_reset(b);
-    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-        if (e->csv) {
-            if (i)
-                text_puts(b, ",");
-            text_csv_field(b, vals[i]);
-            continue;
-        }
-        text_puts(b, i ? "," : "{");
-        text_json_str(b, conv_columns[i]);
-        text_puts(b, ":");
-        if (i == 9)
-            text_puts(b, vals[i]);
-        else if ((i >= 6 && !vals[i][0]))
-            text_puts(b, "null");
-        else
-            text_json_str(b, vals[i]);
-    }
+    if (!e->csv)
+        text_puts(b, "{");
+    text_row(b, e->csv, conv_columns, vals, kinds, sizeof(vals) / sizeof(vals[0]));
     if (e->csv) {
         /* One column per model, each holding that model's credit lines as JSON. */
         for (int m = 0; m < MODEL_COUNT; m++) {

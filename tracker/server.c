@@ -217,14 +217,17 @@ static void pool_init(void)
 
 static request *request_new(void)
 {
-    pthread_once(&pool_once, pool_init);
-    pthread_setspecific(pool_key, &pool_once); /* any non-NULL value arms the destructor */
     request *r = pool;
     if (r) {
         pool = r->next_free;
         pool_len--;
-    } else if (!(r = malloc(sizeof(*r)))) {
-        return NULL;
+    } else {
+        /* Only a thread that allocates can end up holding a pool: arm its destructor then,
+         * not on every request. */
+        pthread_once(&pool_once, pool_init);
+        pthread_setspecific(pool_key, &pool_once); /* any non-NULL value arms it */
+        if (!(r = malloc(sizeof(*r))))
+            return NULL;
     }
     memset(r, 0, offsetof(request, pb));
     memset(&r->click, 0, sizeof(r->click));
