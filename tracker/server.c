@@ -288,36 +288,41 @@ static enum MHD_Result queue_text(request *r, unsigned status, const char *type,
 
 /* ---- the redirect ---------------------------------------------------------------- */
 
+/* libmicrohttpd decodes %XX in the path and in each query key and value, in place; a %00
+ * would end the C string early, so that "/l/ayu%00junk" read as "/l/ayu" and
+ * "/postback%00x" as "/postback". A decoded string holding a NUL is emptied instead: the
+ * path then matches no route (404), and a query key or value keeps its decoded length,
+ * which collect_arg_n compares with what is left of it. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    size_t n = MHD_http_unescape(s);
+    if (strlen(s) != n)
+        s[0] = '\0';
+    return n;
+}
+
 typedef struct {
     url_param p[MAX_FORWARDED];
     size_t n;
     bool has_nul;
+    const char *nul_key; /* the first key whose value held a NUL; NULL if the key did */
 } forwarded;
 
-/* As collect_arg, but a value holding a NUL (%00) marks the whole query as refused: the C
- * string would silently end there. */
+/* Collects the query; a key or value that held a NUL (%00) marks the whole query as
+ * refused: it must not be read as what comes before the NUL. */
 static enum MHD_Result collect_arg_n(void *cls, enum MHD_ValueKind kind, const char *key,
                                      size_t key_size, const char *value, size_t value_size)
 {
     forwarded *f = cls;
     if ((key && strlen(key) != key_size) || (value && strlen(value) != value_size)) {
+        if (!f->has_nul && key && strlen(key) == key_size)
+            f->nul_key = key;
         f->has_nul = true;
         return MHD_YES;
     }
     (void)kind;
-    if (f->n < MAX_FORWARDED && key) {
-        f->p[f->n].key = key;
-        f->p[f->n].value = value ? value : "";
-        f->n++;
-    }
-    return MHD_YES;
-}
-
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
-    (void)kind;
-    forwarded *f = cls;
     if (f->n < MAX_FORWARDED && key) {
         f->p[f->n].key = key;
         f->p[f->n].value = value ? value : "";
@@ -477,10 +482,11 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
                         {"utm_campaign", link->utm_campaign},
                         {"utm_content", link->utm_content},
                         {"utm_term", link->utm_term}};
+    /* A query with a NUL forwards nothing of the visitor's: the rest still reaches the shop. */
     forwarded fwd = {.n = 0};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &fwd);
-    if (url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, fwd.p, fwd.n,
-                           jclid) < 0 &&
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg_n, &fwd);
+    if (url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, fwd.p,
+                           fwd.has_nul ? 0 : fwd.n, jclid) < 0 &&
         url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, NULL, 0, jclid) <
             0)
         snprintf(r->location, sizeof(r->location), "%s", link->dest);
@@ -678,7 +684,10 @@ static enum MHD_Result handle_report(request *r)
     uint8_t h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(h, (const unsigned char *)auth + 7, strlen(auth + 7));
     forwarded q = {.n = 0};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg_n, &q);
+    if (q.has_nul)
+        return api_error(r, 400, q.nul_key ? q.nul_key : "",
+                         "a query parameter contains a NUL byte (%00)");
     report_param params[MAX_FORWARDED];
     const char *format = "json";
     for (size_t i = 0; i < q.n; i++) {
@@ -1031,7 +1040,8 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_END);
     if (!d->mhd) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not ours?)", cfg->listen);
         goto fail;
