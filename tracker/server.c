@@ -61,7 +61,7 @@ struct srv {
     struct MHD_Response *bad_method_link, *bad_method_postback, *bad_method_get;
     atomic_uint_fast64_t inflight; /* requests handed to the writer and not yet answered */
     atomic_uint_fast64_t clicks, bot_clicks, suspicious_clicks, unique_clicks, excluded,
-        unknown_slugs, storage_errors, requests;
+        unknown_slugs, storage_errors, requests, prefetch_clicks;
     atomic_uint_fast64_t postbacks[3], postbacks_unattributed, postbacks_refused,
         postback_storage_errors;
     atomic_uint_fast64_t lat_bucket[NBUCKETS + 1], lat_sum_us, lat_count;
@@ -371,6 +371,8 @@ static void click_done(writer_job *job, int rc)
     if (rc == STORE_OK) {
         if (r->click.flags & REC_CLICK_BOT) {
             atomic_fetch_add_explicit(&d->bot_clicks, 1, memory_order_relaxed);
+            if (r->click.flags & REC_CLICK_PREFETCH)
+                atomic_fetch_add_explicit(&d->prefetch_clicks, 1, memory_order_relaxed);
         } else if (r->click.flags & REC_CLICK_SUSPICIOUS) {
             atomic_fetch_add_explicit(&d->suspicious_clicks, 1, memory_order_relaxed);
         } else {
@@ -415,6 +417,21 @@ static bool excluded(const srv *d, const ip_addr *ip)
         if (ip_cidr_match(&d->cfg.exclude[i], ip))
             return true;
     return false;
+}
+
+/* Sets *(bool *)cls when a purpose header says the request is a prefetch or a link
+ * preview (every such header is read: a list may be split over several lines). */
+static enum MHD_Result purpose_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    static const char *const names[] = {"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"};
+    (void)kind;
+    for (size_t i = 0; key && i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(key, names[i]) == 0 && hdr_is_speculative(value)) {
+            *(bool *)cls = true;
+            return MHD_NO; /* settled: stop iterating */
+        }
+    return MHD_YES;
 }
 
 static enum MHD_Result handle_click(request *r, const char *slug, bool head)
@@ -463,6 +480,12 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
         c->flags |= REC_CLICK_BOT; /* a person's browser never sends HEAD to follow a link */
     if (head)
         c->flags |= REC_CLICK_HEAD;
+    /* A prefetch or an in-app link preview is no visitor: redirected, stored, counted
+     * nowhere (a bot click, marked as a prefetch). */
+    bool speculative = false;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, purpose_header, &speculative);
+    if (speculative)
+        c->flags |= REC_CLICK_BOT | REC_CLICK_PREFETCH;
     static const uint8_t device_of[] = {REC_DEVICE_DESKTOP, REC_DEVICE_MOBILE, REC_DEVICE_TABLET,
                                         REC_DEVICE_BOT};
     c->device = d->cfg.no_user_agent ? REC_DEVICE_UNKNOWN : device_of[ua];
@@ -753,6 +776,10 @@ static enum MHD_Result handle_metrics(request *r)
             "Clicks from bots and link-preview fetchers (stored, not "
             "counted).",
             d->bot_clicks);
+    COUNTER("jejak_prefetch_clicks_total",
+            "Prefetches and link previews (Sec-Purpose, Purpose, X-Purpose, X-Moz): stored "
+            "as bot clicks, not counted.",
+            d->prefetch_clicks);
     COUNTER("jejak_suspicious_clicks_total",
             "Clicks past --flood-limit from one address on one link (stored, not counted).",
             d->suspicious_clicks);

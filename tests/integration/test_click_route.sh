@@ -44,3 +44,32 @@ expect_match "$loc" '^https://shop\.example/dress\?utm_' "a click with a NUL in 
 expect_eq "$(stored)" "$((before + 1))" "the click with a NUL in its query is stored"
 pass "a NUL in the query: report 400 naming the field; click redirected without the query"
 stop_daemon
+
+# ---- prefetches and link previews ---------------------------------------------------------
+start_daemon
+before=$(stored)
+clicks0=$(metric jejak_clicks_total)
+bots0=$(metric jejak_bot_clicks_total)
+for h in 'Sec-Purpose: prefetch' 'Sec-Purpose: prefetch;anonymous-client-ip' \
+         'Sec-Purpose: prefetch;prerender' 'Purpose: prefetch' 'X-Purpose: preview' \
+         'X-Moz: prefetch'; do
+  loc=$(curl -s -o /dev/null -A "$BROWSER" -H "$h" -w '%{http_code} %{redirect_url}' "$BASE/l/ayu")
+  expect_match "$loc" '^302 https://shop\.example/dress\?utm_.*jclid=' "$h is redirected"
+done
+expect_eq "$(stored)" "$((before + 6))" "the six prefetches are stored"
+last6=$(jejak clicks export | tail -6)
+expect_eq "$(echo "$last6" | grep -c '"bot":true,"unique":false,"suspicious":false')" 6 \
+  "each prefetch is stored flagged like a bot, never unique"
+expect_eq "$(metric jejak_clicks_total)" "$clicks0" "jejak_clicks_total counts no prefetch"
+expect_eq "$(metric jejak_bot_clicks_total)" "$((bots0 + 6))" "jejak_bot_clicks_total counts them"
+expect_eq "$(metric jejak_prefetch_clicks_total)" 6 "jejak_prefetch_clicks_total counts them"
+# The same browser's real click (no purpose header) counts.
+expect_eq "$(code -A "$BROWSER" -H 'Sec-Purpose: navigate' "$BASE/l/ayu")" 302 "a click"
+expect_eq "$(metric jejak_clicks_total)" "$((clicks0 + 1))" "a click without a prefetch purpose counts"
+stop_daemon
+rep=$(jejak report --format json)
+expect_eq "$(echo "$rep" | jq '.total.clicks')" "$(jejak clicks export | grep -c '"bot":false')" \
+  "the report counts no prefetch"
+expect_eq "$(echo "$rep" | jq '.total.unique_clicks')" "$(jejak clicks export | grep -c '"unique":true')" \
+  "no prefetch is a unique click"
+pass "prefetches and previews: redirected, stored flagged like bots, counted nowhere"
