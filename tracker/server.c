@@ -73,6 +73,7 @@ struct srv {
     pthread_t sweeper;
     atomic_uint_fast64_t slow_closed;
     atomic_int_fast64_t last_error_log_s;
+    uint8_t source_key[crypto_shorthash_KEYBYTES]; /* made at start, never stored */
 };
 
 /* ---- slow clients ----------------------------------------------------------------
@@ -176,7 +177,8 @@ struct request {
     req_state state;
     int rc;
     uint64_t t0_us;
-    bool decided; /* the click's unique flag is settled */
+    bool decided;    /* the click's unique flag is settled */
+    uint64_t source; /* keyed hash of the full address and User-Agent (click_source) */
     bool postback;
     char *body; /* postback body, at most PB_BODY_MAX bytes; owned */
     size_t body_len;
@@ -357,10 +359,34 @@ static void client_ip(request *r, ip_addr *ip)
         ip_from_sockaddr(ci->client_addr, ip);
 }
 
+/* Who sent a click, as far as flood detection needs to know: a keyed hash (SipHash-2-4
+ * under a random key made at start) of the full address and the User-Agent. The stored
+ * address keeps only its /24 (/48), which many phones behind one carrier's NAT share; this
+ * number tells them apart, goes only to the writer's in-memory flood count (never stored),
+ * and without the key, which never leaves this process, says nothing of the address.
+ * 0: no address. */
+static uint64_t click_source(const srv *d, const ip_addr *ip, const char *ua)
+{
+    if (!ip->family)
+        return 0;
+    uint8_t buf[1 + 16 + HDR_SCAN_MAX];
+    size_t n = ua ? strnlen(ua, HDR_SCAN_MAX) : 0;
+    buf[0] = ip->family;
+    memcpy(buf + 1, ip->addr, 16);
+    if (n)
+        memcpy(buf + 17, ua, n);
+    uint8_t h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, buf, 17 + n, d->source_key);
+    sodium_memzero(buf, 17);
+    uint64_t v;
+    memcpy(&v, h, sizeof(v));
+    return v ? v : 1;
+}
+
 static int click_apply(store_txn *t, writer_job *job)
 {
     request *r = (request *)job;
-    return clicks_put(r->d->clk, t, &r->click, &r->decided);
+    return clicks_put_from(r->d->clk, t, &r->click, r->source, &r->decided);
 }
 
 static void click_done(writer_job *job, int rc)
@@ -465,9 +491,11 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
         id_visitor_new(c->visitor);
     id_visitor_format(c->visitor, r->visitor_text);
 
+    const char *ua_text = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "User-Agent");
     ip_addr ip;
     client_ip(r, &ip);
     bool skip = excluded(d, &ip);
+    r->source = click_source(d, &ip, ua_text);
     if (!d->cfg.no_ip && ip.family) {
         ip_anonymize(&ip);
         c->ip_family = ip.family;
@@ -475,7 +503,7 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
     }
     memset(&ip, 0, sizeof(ip)); /* the raw address goes no further */
 
-    ua_class ua = ua_classify(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "User-Agent"));
+    ua_class ua = ua_classify(ua_text);
     if (ua == UA_BOT || head)
         c->flags |= REC_CLICK_BOT; /* a person's browser never sends HEAD to follow a link */
     if (head)
@@ -781,7 +809,8 @@ static enum MHD_Result handle_metrics(request *r)
             "as bot clicks, not counted.",
             d->prefetch_clicks);
     COUNTER("jejak_suspicious_clicks_total",
-            "Clicks past --flood-limit from one address on one link (stored, not counted).",
+            "Clicks past --flood-limit from one address and User-Agent on one link (stored, "
+            "not counted).",
             d->suspicious_clicks);
     COUNTER("jejak_excluded_clicks_total", "Clicks from --exclude-ip ranges (not stored).",
             d->excluded);
@@ -973,7 +1002,7 @@ void srv_config_default(srv_config *c)
     c->listen = "127.0.0.1:8080";
     c->conn_limit = 16384;
     c->conn_timeout_s = 30;
-    c->flood_limit = 60;
+    c->flood_limit = 30;
 }
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -1031,6 +1060,7 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         free(d);
         return -1;
     }
+    randombytes_buf(d->source_key, sizeof(d->source_key));
     d->not_found_link = static_response(
         "text/html; charset=utf-8",
         "<!doctype html><title>Link not found</title><h1>Link not found</h1>"
@@ -1115,5 +1145,6 @@ void srv_stop(srv *d)
     writer_stop(d->w);
     clicks_free(d->clk);
     destroy_responses(d);
+    sodium_memzero(d->source_key, sizeof(d->source_key));
     free(d);
 }

@@ -73,3 +73,52 @@ expect_eq "$(echo "$rep" | jq '.total.clicks')" "$(jejak clicks export | grep -c
 expect_eq "$(echo "$rep" | jq '.total.unique_clicks')" "$(jejak clicks export | grep -c '"unique":true')" \
   "no prefetch is a unique click"
 pass "prefetches and previews: redirected, stored flagged like bots, counted nowhere"
+
+# ---- flooding: one client, not one NAT range ------------------------------------------------
+# 75 phones behind one carrier's NAT range (127.0.0.1-75: one /24, as a mobile carrier's
+# pool is), each its own address and User-Agent, tap one link in the same minute, under the
+# default --flood-limit. None is flagged, and a sale from the last one is attributed to it.
+start_daemon
+susp0=$(metric jejak_suspicious_clicks_total)
+s=$(date -u +%S)
+[ "$((10#$s))" -le 45 ] || sleep "$((61 - 10#$s))"
+for i in $(seq 1 75); do
+  ua="Mozilla/5.0 (Linux; Android 14; SM-A$((100 + i))B Build/UP1A) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0 Mobile Safari/537.36 Instagram 309.0.0.$i Android"
+  loc=$(curl -s -o /dev/null --interface "127.0.0.$i" -A "$ua" -w '%{http_code} %{redirect_url}' "$BASE/l/ayu")
+  expect_match "$loc" '^302 https://shop\.example/' "phone $i is redirected"
+done
+jclid=${loc##*jclid=}
+expect_eq "$(metric jejak_suspicious_clicks_total)" "$susp0" "75 phones in one /24: none flagged"
+last75=$(jejak clicks export | tail -75)
+expect_eq "$(echo "$last75" | grep -c '"ip":"127\.0\.0\.0".*"suspicious":false')" 75 \
+  "75 clicks from one anonymized /24 stored, none suspicious"
+out=$(req "$BASE/postback?shop=tokoku&token=$token&clickid=$jclid&txid=NAT-1&payout=10.00&currency=USD")
+expect_match "$out" '^\{"status":"recorded".*"attributed_to":"click"\} 200$' "the 75th phone's sale is attributed"
+pass "75 phones behind one NAT range: none flagged, the sale attributed"
+
+# One address and User-Agent clicking 200 times in a minute: past the default (30 a
+# minute), the rest are flagged; another User-Agent from that address is counted apart.
+s=$(date -u +%S)
+[ "$((10#$s))" -le 45 ] || sleep "$((61 - 10#$s))"
+susp0=$(metric jejak_suspicious_clicks_total)
+urls=()
+for _ in $(seq 1 200); do urls+=("$BASE/l/ayu"); done
+codes=$(curl -s --interface 127.0.0.9 -A "$BROWSER" -o /dev/null -w '%{http_code}\n' "${urls[@]}")
+expect_eq "$(echo "$codes" | grep -c '^302$')" 200 "200 clicks from one client are all redirected"
+expect_eq "$(metric jejak_suspicious_clicks_total)" "$((susp0 + 170))" "the 31st to 200th are flagged"
+last200=$(jejak clicks export | tail -200)
+expect_eq "$(echo "$last200" | head -30 | grep -c '"suspicious":false')" 30 "the first 30 are not suspicious"
+expect_eq "$(echo "$last200" | tail -170 | grep -c '"suspicious":true')" 170 "the rest are suspicious"
+expect_eq "$(code --interface 127.0.0.9 -A "$BROWSER Edg/120.0" "$BASE/l/ayu")" 302 "another browser on that address"
+expect_eq "$(metric jejak_suspicious_clicks_total)" "$((susp0 + 170))" "another User-Agent is another client"
+stop_daemon
+pass "one client clicking 200 times a minute: flagged past the default limit"
+
+# --flood-limit 0 turns it off.
+start_daemon --flood-limit 0
+urls=()
+for _ in $(seq 1 40); do urls+=("$BASE/l/ayu"); done
+curl -s -A "$BROWSER" -o /dev/null "${urls[@]}"
+expect_eq "$(metric jejak_suspicious_clicks_total)" 0 "--flood-limit 0: nothing flagged"
+stop_daemon
+pass "--flood-limit 0 flags nothing"
