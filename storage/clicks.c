@@ -39,7 +39,7 @@ struct clicks {
     size_t flushed;  /* entries written by the transaction being committed */
     uint8_t *sorted; /* scratch for a flush */
     size_t cap_sorted;
-    /* Flood detection: clicks per (anonymized address, link) in the current minute. */
+    /* Flood detection: clicks per (source, link) in the current minute. */
     unsigned flood_limit; /* 0 = off */
     int64_t flood_minute;
     struct flood_slot {
@@ -56,12 +56,12 @@ struct clicks {
     size_t nrows, caprows;
 };
 
-/* Counts this click against its (address, link) in its minute; true past the limit. A
+/* Counts this click against its (source, link) in its minute; true past the limit. A
  * minute's table is dropped when the next minute begins, so memory follows one minute's
  * distinct pairs. */
-static bool flooded(clicks *c, const rec_click *k)
+static bool flooded(clicks *c, const rec_click *k, uint64_t source)
 {
-    if (!c->flood_limit || !k->ip_family)
+    if (!c->flood_limit || !source)
         return false;
     int64_t minute = k->ts_ms / 60000;
     if (minute > c->flood_minute) {
@@ -87,12 +87,11 @@ static bool flooded(clicks *c, const rec_click *k)
         c->flood = t;
         c->flood_cap = cap;
     }
-    uint8_t buf[1 + 16 + REC_ID];
+    uint8_t buf[8 + REC_ID];
     size_t n = strnlen(k->link, REC_ID - 1);
-    buf[0] = k->ip_family;
-    memcpy(buf + 1, k->ip, 16);
-    memcpy(buf + 17, k->link, n);
-    uint64_t key = XXH3_64bits(buf, 17 + n);
+    memcpy(buf, &source, 8);
+    memcpy(buf + 8, k->link, n);
+    uint64_t key = XXH3_64bits(buf, 8 + n);
     key = key ? key : 1;
     size_t j = (size_t)key & (c->flood_cap - 1);
     while (c->flood[j].key && c->flood[j].key != key)
@@ -268,10 +267,15 @@ static int flush_rows(clicks *c, store_txn *t)
 
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
 {
+    return clicks_put_from(c, t, click, 0, decided);
+}
+
+int clicks_put_from(clicks *c, store_txn *t, rec_click *click, uint64_t source, bool *decided)
+{
     if (!*decided) {
         /* Bots first, then floods: neither counts, is unique or takes part in a journey. */
         click->flags &= (uint8_t) ~(REC_CLICK_UNIQUE | REC_CLICK_SUSPICIOUS);
-        if (!(click->flags & REC_CLICK_BOT) && flooded(c, click))
+        if (!(click->flags & REC_CLICK_BOT) && flooded(c, click, source))
             click->flags |= REC_CLICK_SUSPICIOUS;
         bool counted = !(click->flags & (REC_CLICK_BOT | REC_CLICK_SUSPICIOUS));
         if (counted && mark_unique(c, click))

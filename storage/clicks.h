@@ -31,10 +31,16 @@ int clicks_open(clicks **out, store *s);
 void clicks_free(clicks *c);
 
 /* Decides c's unique flag (once: *decided remembers it across a batch retry), then writes
- * the click record and queues its visits entry. Inside the writer's transaction. */
+ * the click record and queues its visits entry. Inside the writer's transaction. The
+ * click's source is unknown: it is never flagged as a flood. */
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided);
-/* Clicks beyond per_minute from one anonymized address on one link, within a UTC minute,
- * are flagged REC_CLICK_SUSPICIOUS: stored, but left out of counts and journeys. 0 = off. */
+/* As clicks_put, for a click from a known source: a 64-bit keyed hash of the client's full
+ * address and User-Agent, made by the daemon (tracker/server.c). The stored address is
+ * anonymized and cannot tell the phones behind one carrier's NAT range apart; the source
+ * can, and it is only counted in memory, never stored. 0 = unknown. */
+int clicks_put_from(clicks *c, store_txn *t, rec_click *click, uint64_t source, bool *decided);
+/* Clicks beyond per_minute from one source on one link, within a UTC minute, are flagged
+ * REC_CLICK_SUSPICIOUS: stored, but left out of counts and journeys. 0 = off. */
 void clicks_set_flood_limit(clicks *c, unsigned per_minute);
 
 /* Called as a batch is (re)applied, before its first clicks_put: forgets the rollup counts

@@ -65,7 +65,16 @@ typedef enum {
     REC_DEVICE_BOT
 } rec_device;
 
-enum { REC_CLICK_BOT = 1, REC_CLICK_UNIQUE = 2, REC_CLICK_HEAD = 4, REC_CLICK_SUSPICIOUS = 8 };
+/* HEAD and PREFETCH (a prefetch, prerender or link preview: tracker/headers.h) always come
+ * with BOT: every count, unique set, journey and report leaves BOT clicks out, so they say
+ * only why. */
+enum {
+    REC_CLICK_BOT = 1,
+    REC_CLICK_UNIQUE = 2,
+    REC_CLICK_HEAD = 4,
+    REC_CLICK_SUSPICIOUS = 8,
+    REC_CLICK_PREFETCH = 16
+};
 
 typedef struct {
     uint8_t id[16];

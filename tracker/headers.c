@@ -159,3 +159,41 @@ int hdr_cookie(const char *cookie_header, const char *name, char *out, size_t ou
     }
     return -1;
 }
+
+/* The end of one list member starting at p: the next comma outside a quoted string. */
+static const char *member_end(const char *p, const char *end)
+{
+    bool quoted = false;
+    for (; p < end; p++) {
+        if (quoted && *p == '\\' && p + 1 < end)
+            p++;
+        else if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && *p == ',')
+            break;
+    }
+    return p;
+}
+
+bool hdr_is_speculative(const char *value)
+{
+    static const char *const purposes[] = {"prefetch", "prerender", "preview"};
+    if (value == NULL)
+        return false;
+    const char *p = value, *end = value + strnlen(value, HDR_SCAN_MAX);
+    while (p < end) {
+        const char *m_end = member_end(p, end);
+        const char *semi = memchr(p, ';', (size_t)(m_end - p));
+        const char *s = p, *e = semi ? semi : m_end;
+        while (s < e && is_ows(*s))
+            s++;
+        while (e > s && is_ows(e[-1]))
+            e--;
+        size_t n = (size_t)(e - s);
+        for (size_t i = 0; i < sizeof(purposes) / sizeof(purposes[0]); i++)
+            if (n == strlen(purposes[i]) && has_prefix_ci(s, n, purposes[i]))
+                return true;
+        p = m_end + 1;
+    }
+    return false;
+}

@@ -2,7 +2,8 @@
  *
  * Referer becomes a host ("l.instagram.com"), Accept-Language its first tag ("id-ID"), and
  * the visitor cookie is found by name. Anything unexpected yields "" or -1 rather than a
- * guess: these values end up in reports, so they must be short and plain.
+ * guess: these values end up in reports, so they must be short and plain. The purpose
+ * headers say whether a request is a prefetch or a link preview rather than a click.
  *
  * Memory: nothing allocates; callers pass out buffers, always NUL-terminated when
  * outlen > 0. Only the first HDR_SCAN_MAX bytes of a header value are read.
@@ -10,6 +11,7 @@
 #ifndef JEJAK_TRACKER_HEADERS_H
 #define JEJAK_TRACKER_HEADERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum { HDR_SCAN_MAX = 8192, HDR_HOST_MAX = 253, HDR_LANGUAGE_MAX = 35 };
@@ -30,5 +32,17 @@ size_t hdr_first_language(const char *accept_language, char *out, size_t outlen)
  * double quotes removed; the first occurrence wins. Returns the length, or -1 when absent or
  * longer than outlen-1 (out is then "" when outlen > 0). */
 int hdr_cookie(const char *cookie_header, const char *name, char *out, size_t outlen);
+
+/* Whether a request is a speculative fetch (a prefetch, a prerender or a link preview) rather
+ * than a visitor following the link, from the value of one purpose header:
+ *   Sec-Purpose  a structured-field list: "prefetch", "prefetch;anonymous-client-ip"
+ *                (Chrome), "prefetch;prerender" (Chrome prerendering), "prerender";
+ *   Purpose      "prefetch" (older Chrome and Safari);
+ *   X-Purpose    "preview" (Meta's in-app browsers, Safari's previews), "prefetch";
+ *   X-Moz        "prefetch" (Firefox).
+ * True when a member of the comma-separated list is, ignoring case, surrounding spaces and
+ * its parameters, the token prefetch, prerender or preview; commas inside quoted parameter
+ * values separate nothing. NULL, "", or no such member: false. */
+bool hdr_is_speculative(const char *value);
 
 #endif

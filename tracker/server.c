@@ -61,7 +61,7 @@ struct srv {
     struct MHD_Response *bad_method_link, *bad_method_postback, *bad_method_get;
     atomic_uint_fast64_t inflight; /* requests handed to the writer and not yet answered */
     atomic_uint_fast64_t clicks, bot_clicks, suspicious_clicks, unique_clicks, excluded,
-        unknown_slugs, storage_errors, requests;
+        unknown_slugs, storage_errors, requests, prefetch_clicks;
     atomic_uint_fast64_t postbacks[3], postbacks_unattributed, postbacks_refused,
         postback_storage_errors;
     atomic_uint_fast64_t lat_bucket[NBUCKETS + 1], lat_sum_us, lat_count;
@@ -73,6 +73,7 @@ struct srv {
     pthread_t sweeper;
     atomic_uint_fast64_t slow_closed;
     atomic_int_fast64_t last_error_log_s;
+    uint8_t source_key[crypto_shorthash_KEYBYTES]; /* made at start, never stored */
 };
 
 /* ---- slow clients ----------------------------------------------------------------
@@ -176,7 +177,8 @@ struct request {
     req_state state;
     int rc;
     uint64_t t0_us;
-    bool decided; /* the click's unique flag is settled */
+    bool decided;    /* the click's unique flag is settled */
+    uint64_t source; /* keyed hash of the full address and User-Agent (click_source) */
     bool postback;
     char *body; /* postback body, at most PB_BODY_MAX bytes; owned */
     size_t body_len;
@@ -288,36 +290,41 @@ static enum MHD_Result queue_text(request *r, unsigned status, const char *type,
 
 /* ---- the redirect ---------------------------------------------------------------- */
 
+/* libmicrohttpd decodes %XX in the path and in each query key and value, in place; a %00
+ * would end the C string early, so that "/l/ayu%00junk" read as "/l/ayu" and
+ * "/postback%00x" as "/postback". A decoded string holding a NUL is emptied instead: the
+ * path then matches no route (404), and a query key or value keeps its decoded length,
+ * which collect_arg_n compares with what is left of it. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    size_t n = MHD_http_unescape(s);
+    if (strlen(s) != n)
+        s[0] = '\0';
+    return n;
+}
+
 typedef struct {
     url_param p[MAX_FORWARDED];
     size_t n;
     bool has_nul;
+    const char *nul_key; /* the first key whose value held a NUL; NULL if the key did */
 } forwarded;
 
-/* As collect_arg, but a value holding a NUL (%00) marks the whole query as refused: the C
- * string would silently end there. */
+/* Collects the query; a key or value that held a NUL (%00) marks the whole query as
+ * refused: it must not be read as what comes before the NUL. */
 static enum MHD_Result collect_arg_n(void *cls, enum MHD_ValueKind kind, const char *key,
                                      size_t key_size, const char *value, size_t value_size)
 {
     forwarded *f = cls;
     if ((key && strlen(key) != key_size) || (value && strlen(value) != value_size)) {
+        if (!f->has_nul && key && strlen(key) == key_size)
+            f->nul_key = key;
         f->has_nul = true;
         return MHD_YES;
     }
     (void)kind;
-    if (f->n < MAX_FORWARDED && key) {
-        f->p[f->n].key = key;
-        f->p[f->n].value = value ? value : "";
-        f->n++;
-    }
-    return MHD_YES;
-}
-
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
-    (void)kind;
-    forwarded *f = cls;
     if (f->n < MAX_FORWARDED && key) {
         f->p[f->n].key = key;
         f->p[f->n].value = value ? value : "";
@@ -352,10 +359,34 @@ static void client_ip(request *r, ip_addr *ip)
         ip_from_sockaddr(ci->client_addr, ip);
 }
 
+/* Who sent a click, as far as flood detection needs to know: a keyed hash (SipHash-2-4
+ * under a random key made at start) of the full address and the User-Agent. The stored
+ * address keeps only its /24 (/48), which many phones behind one carrier's NAT share; this
+ * number tells them apart, goes only to the writer's in-memory flood count (never stored),
+ * and without the key, which never leaves this process, says nothing of the address.
+ * 0: no address. */
+static uint64_t click_source(const srv *d, const ip_addr *ip, const char *ua)
+{
+    if (!ip->family)
+        return 0;
+    uint8_t buf[1 + 16 + HDR_SCAN_MAX];
+    size_t n = ua ? strnlen(ua, HDR_SCAN_MAX) : 0;
+    buf[0] = ip->family;
+    memcpy(buf + 1, ip->addr, 16);
+    if (n)
+        memcpy(buf + 17, ua, n);
+    uint8_t h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, buf, 17 + n, d->source_key);
+    sodium_memzero(buf, 17);
+    uint64_t v;
+    memcpy(&v, h, sizeof(v));
+    return v ? v : 1;
+}
+
 static int click_apply(store_txn *t, writer_job *job)
 {
     request *r = (request *)job;
-    return clicks_put(r->d->clk, t, &r->click, &r->decided);
+    return clicks_put_from(r->d->clk, t, &r->click, r->source, &r->decided);
 }
 
 static void click_done(writer_job *job, int rc)
@@ -366,6 +397,8 @@ static void click_done(writer_job *job, int rc)
     if (rc == STORE_OK) {
         if (r->click.flags & REC_CLICK_BOT) {
             atomic_fetch_add_explicit(&d->bot_clicks, 1, memory_order_relaxed);
+            if (r->click.flags & REC_CLICK_PREFETCH)
+                atomic_fetch_add_explicit(&d->prefetch_clicks, 1, memory_order_relaxed);
         } else if (r->click.flags & REC_CLICK_SUSPICIOUS) {
             atomic_fetch_add_explicit(&d->suspicious_clicks, 1, memory_order_relaxed);
         } else {
@@ -412,6 +445,21 @@ static bool excluded(const srv *d, const ip_addr *ip)
     return false;
 }
 
+/* Sets *(bool *)cls when a purpose header says the request is a prefetch or a link
+ * preview (every such header is read: a list may be split over several lines). */
+static enum MHD_Result purpose_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    static const char *const names[] = {"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"};
+    (void)kind;
+    for (size_t i = 0; key && i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(key, names[i]) == 0 && hdr_is_speculative(value)) {
+            *(bool *)cls = true;
+            return MHD_NO; /* settled: stop iterating */
+        }
+    return MHD_YES;
+}
+
 static enum MHD_Result handle_click(request *r, const char *slug, bool head)
 {
     srv *d = r->d;
@@ -443,9 +491,11 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
         id_visitor_new(c->visitor);
     id_visitor_format(c->visitor, r->visitor_text);
 
+    const char *ua_text = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "User-Agent");
     ip_addr ip;
     client_ip(r, &ip);
     bool skip = excluded(d, &ip);
+    r->source = click_source(d, &ip, ua_text);
     if (!d->cfg.no_ip && ip.family) {
         ip_anonymize(&ip);
         c->ip_family = ip.family;
@@ -453,11 +503,17 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
     }
     memset(&ip, 0, sizeof(ip)); /* the raw address goes no further */
 
-    ua_class ua = ua_classify(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "User-Agent"));
+    ua_class ua = ua_classify(ua_text);
     if (ua == UA_BOT || head)
         c->flags |= REC_CLICK_BOT; /* a person's browser never sends HEAD to follow a link */
     if (head)
         c->flags |= REC_CLICK_HEAD;
+    /* A prefetch or an in-app link preview is no visitor: redirected, stored, counted
+     * nowhere (a bot click, marked as a prefetch). */
+    bool speculative = false;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, purpose_header, &speculative);
+    if (speculative)
+        c->flags |= REC_CLICK_BOT | REC_CLICK_PREFETCH;
     static const uint8_t device_of[] = {REC_DEVICE_DESKTOP, REC_DEVICE_MOBILE, REC_DEVICE_TABLET,
                                         REC_DEVICE_BOT};
     c->device = d->cfg.no_user_agent ? REC_DEVICE_UNKNOWN : device_of[ua];
@@ -477,10 +533,11 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
                         {"utm_campaign", link->utm_campaign},
                         {"utm_content", link->utm_content},
                         {"utm_term", link->utm_term}};
+    /* A query with a NUL forwards nothing of the visitor's: the rest still reaches the shop. */
     forwarded fwd = {.n = 0};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &fwd);
-    if (url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, fwd.p, fwd.n,
-                           jclid) < 0 &&
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg_n, &fwd);
+    if (url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, fwd.p,
+                           fwd.has_nul ? 0 : fwd.n, jclid) < 0 &&
         url_build_location(r->location, sizeof(r->location), link->dest, utm, 5, NULL, 0, jclid) <
             0)
         snprintf(r->location, sizeof(r->location), "%s", link->dest);
@@ -678,7 +735,10 @@ static enum MHD_Result handle_report(request *r)
     uint8_t h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(h, (const unsigned char *)auth + 7, strlen(auth + 7));
     forwarded q = {.n = 0};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg_n, &q);
+    if (q.has_nul)
+        return api_error(r, 400, q.nul_key ? q.nul_key : "",
+                         "a query parameter contains a NUL byte (%00)");
     report_param params[MAX_FORWARDED];
     const char *format = "json";
     for (size_t i = 0; i < q.n; i++) {
@@ -744,8 +804,13 @@ static enum MHD_Result handle_metrics(request *r)
             "Clicks from bots and link-preview fetchers (stored, not "
             "counted).",
             d->bot_clicks);
+    COUNTER("jejak_prefetch_clicks_total",
+            "Prefetches and link previews (Sec-Purpose, Purpose, X-Purpose, X-Moz): stored "
+            "as bot clicks, not counted.",
+            d->prefetch_clicks);
     COUNTER("jejak_suspicious_clicks_total",
-            "Clicks past --flood-limit from one address on one link (stored, not counted).",
+            "Clicks past --flood-limit from one address and User-Agent on one link (stored, "
+            "not counted).",
             d->suspicious_clicks);
     COUNTER("jejak_excluded_clicks_total", "Clicks from --exclude-ip ranges (not stored).",
             d->excluded);
@@ -937,7 +1002,7 @@ void srv_config_default(srv_config *c)
     c->listen = "127.0.0.1:8080";
     c->conn_limit = 16384;
     c->conn_timeout_s = 30;
-    c->flood_limit = 60;
+    c->flood_limit = 30;
 }
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -995,6 +1060,7 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         free(d);
         return -1;
     }
+    randombytes_buf(d->source_key, sizeof(d->source_key));
     d->not_found_link = static_response(
         "text/html; charset=utf-8",
         "<!doctype html><title>Link not found</title><h1>Link not found</h1>"
@@ -1031,7 +1097,8 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_END);
     if (!d->mhd) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not ours?)", cfg->listen);
         goto fail;
@@ -1078,5 +1145,6 @@ void srv_stop(srv *d)
     writer_stop(d->w);
     clicks_free(d->clk);
     destroy_responses(d);
+    sodium_memzero(d->source_key, sizeof(d->source_key));
     free(d);
 }

@@ -29,7 +29,8 @@ typedef struct {
     unsigned nexclude;
     unsigned lookback_days; /* attribution window; 0 = 30 */
     bool coupon_priority;   /* a known coupon beats the click journey */
-    unsigned flood_limit;   /* clicks a minute from one address on one link; 0 = no limit */
+    unsigned flood_limit;   /* clicks a minute from one address and User-Agent on one link
+                               before the rest are flagged suspicious; 0 = no limit */
 } srv_config;
 
 void srv_config_default(srv_config *c);

@@ -598,6 +598,113 @@ static void test_reindex_in_chunks(void **state)
     assert_int_equal(count(f, STORE_DB_VISITS), N - bots);
 }
 
+/* ---- flood detection ------------------------------------------------------------------ */
+
+typedef struct {
+    clicks *c;
+    rec_click *k;
+    const uint64_t *source;
+    bool *decided;
+    int n;
+} source_batch;
+
+static int source_batch_fn(store_txn *t, void *ctx)
+{
+    source_batch *b = ctx;
+    for (int i = 0; i < b->n; i++) {
+        int rc = b->source ? clicks_put_from(b->c, t, &b->k[i], b->source[i], &b->decided[i])
+                           : clicks_put(b->c, t, &b->k[i], &b->decided[i]);
+        if (rc)
+            return rc;
+    }
+    return clicks_flush_visits(b->c, t, true);
+}
+
+/* n clicks on link within one minute (10 ms apart from ts), one visitor each, all from the
+ * same anonymized /24 (click() sets 192.168.0.0): source[i] is the i-th click's source,
+ * or every click goes through clicks_put when source is NULL. Returns how many were
+ * flagged suspicious, as stored. */
+static int flood_run(fixture *f, const char *link, int64_t ts, int n, const uint64_t *source)
+{
+    rec_click *k = calloc((size_t)n, sizeof(*k));
+    bool *decided = calloc((size_t)n, sizeof(*decided));
+    assert_non_null(k);
+    assert_non_null(decided);
+    for (int i = 0; i < n; i++) {
+        uint8_t vis[16];
+        id_random(vis, sizeof(vis));
+        k[i] = click(vis, link, ts + 10 * i, false);
+    }
+    source_batch b = {f->c, k, source, decided, n};
+    int rc = store_update(f->s, source_batch_fn, &b);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    int flagged = 0;
+    for (int i = 0; i < n; i++) {
+        uint8_t stored = stored_flags(f, &k[i]);
+        assert_int_equal(stored, k[i].flags);
+        if (stored & REC_CLICK_SUSPICIOUS) {
+            flagged++;
+            assert_false(stored & REC_CLICK_UNIQUE); /* a flood is never unique */
+        }
+    }
+    free(k);
+    free(decided);
+    return flagged;
+}
+
+/* 75 phones behind one carrier's NAT range: one anonymized /24, 75 sources; none flagged. */
+static void test_flood_crowd_behind_nat(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    clicks_set_flood_limit(f->c, 30);
+    uint64_t source[75];
+    for (int i = 0; i < 75; i++)
+        source[i] = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
+    int64_t minute = text_now_ms() / 60000 * 60000;
+    assert_int_equal(flood_run(f, "ayu-ig", minute, 75, source), 0);
+    /* Each of them again, twice more, in the same minute: still a crowd, not a flood. */
+    assert_int_equal(flood_run(f, "ayu-ig", minute + 1000, 75, source), 0);
+    assert_int_equal(flood_run(f, "ayu-ig", minute + 2000, 75, source), 0);
+}
+
+/* One source clicking 200 times in a minute: the 31st on are flagged; the same source on
+ * another link, and the next minute, are counted afresh. */
+static void test_flood_one_source(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    clicks_set_flood_limit(f->c, 30);
+    uint64_t source[200];
+    for (int i = 0; i < 200; i++)
+        source[i] = 42;
+    int64_t minute = text_now_ms() / 60000 * 60000;
+    assert_int_equal(flood_run(f, "ayu-ig", minute, 20, source), 0);
+    assert_int_equal(flood_run(f, "ayu-ig", minute + 1000, 180, source), 170);
+    assert_int_equal(flood_run(f, "budi-tt", minute + 3000, 31, source), 1);
+    uint64_t other[1] = {43};
+    assert_int_equal(flood_run(f, "ayu-ig", minute + 4000, 1, other), 0);
+    assert_int_equal(flood_run(f, "ayu-ig", minute + 60000, 30, source), 0);
+    assert_int_equal(flood_run(f, "ayu-ig", minute + 60000 + 1000, 1, source), 1);
+}
+
+/* Off (0), or a source unknown (clicks_put, source 0): nothing is ever flagged. */
+static void test_flood_off_or_unknown(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    uint64_t source[100];
+    for (int i = 0; i < 100; i++)
+        source[i] = i % 2 ? 7 : 0;
+    int64_t minute = text_now_ms() / 60000 * 60000;
+    clicks_set_flood_limit(f->c, 0);
+    assert_int_equal(flood_run(f, "ayu-ig", minute, 100, source), 0);
+    clicks_set_flood_limit(f->c, 30);
+    assert_int_equal(flood_run(f, "ayu-ig", minute + 60000, 100, NULL), 0);
+    assert_int_equal(flood_run(f, "ayu-ig", minute + 60000 + 1000, 100, source), 20);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -609,6 +716,8 @@ int main(void)
         T(test_flush_unforced_waits),        T(test_flush_failed_commit_keeps_queue),
         T(test_reopen_rebuilds_unique_set),  T(test_crash_before_flush_reindexes_visits),
         T(test_crash_without_any_flush),     T(test_reindex_in_chunks),
+        T(test_flood_crowd_behind_nat),      T(test_flood_one_source),
+        T(test_flood_off_or_unknown),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

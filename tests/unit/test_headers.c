@@ -202,12 +202,62 @@ static void test_cookie_space(void **state)
     assert_string_equal(out, "1");
 }
 
+static void test_speculative(void **state)
+{
+    (void)state;
+    /* Sec-Purpose (a structured-field list), Purpose, X-Purpose and X-Moz values. */
+    static const char *const yes[] = {"prefetch",
+                                      "prefetch;anonymous-client-ip",
+                                      "prefetch;prerender",
+                                      "prerender",
+                                      "preview",
+                                      "Preview",
+                                      "PREFETCH",
+                                      " prefetch ",
+                                      "\tprefetch\t",
+                                      "prefetch ; anonymous-client-ip",
+                                      "prefetch;a=1;b=\"x,y\"",
+                                      "foo, prefetch",
+                                      "foo;q=1,preview",
+                                      ",prefetch"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (!hdr_is_speculative(yes[i]))
+            fail_msg("not speculative: '%s'", yes[i]);
+    static const char *const no[] = {"",
+                                     " ",
+                                     "prefetchx",
+                                     "xprefetch",
+                                     "pre fetch",
+                                     "\"prefetch\"",
+                                     "foo;prefetch",
+                                     "foo;x=prefetch",
+                                     "foo;b=\"x, prefetch\"",
+                                     "foo;b=\"x\\\", prefetch\"",
+                                     "instant",
+                                     "prefetch-free",
+                                     "pre\x00fetch",
+                                     "navigate"};
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (hdr_is_speculative(no[i]))
+            fail_msg("speculative: '%s'", no[i]);
+    assert_false(hdr_is_speculative(NULL));
+    /* Only the first HDR_SCAN_MAX bytes are read. */
+    static char longv[HDR_SCAN_MAX + 64];
+    memset(longv, 'a', sizeof(longv) - 1);
+    longv[sizeof(longv) - 1] = '\0';
+    memcpy(longv + sizeof(longv) - 10, ",prefetch", 9);
+    assert_false(hdr_is_speculative(longv));
+    memcpy(longv, "prefetch,", 9);
+    assert_true(hdr_is_speculative(longv));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_referrer_host), cmocka_unit_test(test_referrer_refusals),
         cmocka_unit_test(test_referrer_caps), cmocka_unit_test(test_first_language),
         cmocka_unit_test(test_cookie),        cmocka_unit_test(test_cookie_space),
+        cmocka_unit_test(test_speculative),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

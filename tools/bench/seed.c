@@ -10,7 +10,7 @@
  * approved IDR conversions, each naming a random earlier non-bot click by its id text.
  *
  * Everything goes through the same calls the daemon makes, so the store is what the
- * daemon would have written: clicks through clicks_put (unique and suspicious flags, rollup
+ * daemon would have written: clicks through clicks_put (unique flags, rollup
  * counts, visits queue) inside store_update, between the writer's hooks (tracker/server.c):
  * clicks_begin first, clicks_flush_visits(force) at the end of each transaction (rollup
  * rows and visits index), clicks_committed after it;
@@ -488,7 +488,8 @@ int main(int argc, char **argv)
     clicks *clk;
     if ((rc = clicks_open(&clk, s)))
         die("cannot open the click writer: %s", store_strerror(rc));
-    clicks_set_flood_limit(clk, 60); /* the daemon's default --flood-limit */
+    /* No click is flagged a flood: the daemon decides floods on the full address and
+     * User-Agent (clicks_put_from), which a seeded click does not have. */
 
     fprintf(stderr,
             "jejak-seed: %" PRIu64 " clicks over %" PRIu64 " days, %zu links (%" PRIu64
