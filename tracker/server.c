@@ -544,6 +544,10 @@ static void postback_done(writer_job *job, int rc)
 static enum MHD_Result send_postback_result(request *r)
 {
     srv *d = r->d;
+    if (r->rc == STORE_RANGE) { /* refused for good: a retry would overflow again */
+        static const pb_error range = {422, "the amount would overflow a stored total", "amount"};
+        return refuse(r, &range);
+    }
     if (r->rc != STORE_OK) {
         atomic_fetch_add_explicit(&d->postback_storage_errors, 1, memory_order_relaxed);
         static const pb_error busy = {503, "the conversion could not be stored; retry later", ""};
