@@ -412,12 +412,14 @@ typedef struct {
     uint64_t rows, diffs;
 } rebuild_args;
 
+/* The rows same_row and zero_row compare (one call at a time). */
+static _Thread_local row_buf rebuild_bufs[2];
+
 /* Rows equal when they decode to the same counts: a money entry at zero is the same as
  * none (a refund leaves zeros behind that a rebuild never writes). */
 static bool same_row(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-    static _Thread_local row_buf bufs[2];
-    rollup_row *ra = row_of(&bufs[0]), *rb = row_of(&bufs[1]);
+    rollup_row *ra = row_of(&rebuild_bufs[0]), *rb = row_of(&rebuild_bufs[1]);
     if (decode(a, alen, ra) || decode(b, blen, rb))
         return false;
     if (ra->clicks != rb->clicks || ra->unique != rb->unique || ra->bots != rb->bots ||
@@ -443,8 +445,7 @@ static bool same_row(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
 
 static bool zero_row(const uint8_t *a, size_t alen)
 {
-    static _Thread_local row_buf buf;
-    rollup_row *r = row_of(&buf);
+    rollup_row *r = row_of(&rebuild_bufs[0]);
     if (decode(a, alen, r) || r->clicks || r->unique || r->bots || r->suspicious)
         return false;
     for (unsigned i = 0; i < r->nmoney; i++)

@@ -107,6 +107,7 @@ expect_eq "$out" "jejak: --campaign: no campaign 'nope'" "unknown campaign named
 expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?influencer=nobody")" '^\{"error":"no influencer .nobody.","field":"influencer"\} 400$' "API: unknown influencer"
 expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?campaign=nope")" '"field":"campaign"\} 400$' "API: unknown campaign"
 expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?campaign=launch&tz=UTC")" ' 200$' "API: a known campaign"
+expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?from=9999-12-31&to=9999-12-31")" '"rows":\[\].* 200$' "an empty report (no qsort of NULL)"
 pass "unknown influencer and campaign ids are refused"
 
 # The scheme is case-insensitive; empty parameter names are ignored; past 64 parameters
