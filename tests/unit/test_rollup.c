@@ -692,6 +692,34 @@ static int copy_val(fixture *f, const uint8_t *key, size_t klen, uint8_t *out, s
     return (int)n;
 }
 
+/* Through the ledger, as a postback is recorded: the conversion whose sums would overflow
+ * gets STORE_RANGE (the postback route's 422), and it is not stored at all. */
+static void test_ledger_refuses_overflow(void **state)
+{
+    fixture *f = *state;
+    rec_conversion c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.shop, sizeof(c.shop), "shop1");
+    snprintf(c.order_id, sizeof(c.order_id), "BIG-1");
+    c.status = REC_STATUS_APPROVED;
+    c.amount = INT64_MAX - 5; /* stored before amounts were capped at parse */
+    snprintf(c.currency, sizeof(c.currency), "JPY");
+    c.ts_ms = f->t0;
+    seed_ctx s = {NULL, 0, &c};
+    assert_int_equal(store_update(f->s, seed_fn, &s), STORE_OK);
+    snprintf(c.order_id, sizeof(c.order_id), "BIG-2");
+    c.amount = 100;
+    assert_int_equal(store_update(f->s, seed_fn, &s), STORE_RANGE);
+    store_txn *t;
+    assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
+    assert_int_equal(store_count(t, STORE_DB_CONVERSIONS), 1);
+    store_read_end(t);
+    got g;
+    assert_int_equal(scan(f, 0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 1);
+    assert_true(money(&g.rows[0].row, 0, "JPY")->revenue == INT64_MAX - 5);
+}
+
 static void test_rebuild(void **state)
 {
     fixture *f = *state;
@@ -791,6 +819,7 @@ int main(void)
         T(test_unattributed_row),
         T(test_every_currency_in_one_row),
         T(test_sum_overflow_refused),
+        T(test_ledger_refuses_overflow),
         T(test_scan_bounds),
         T(test_scan_from_inside_a_bucket),
         T(test_rebuild),
