@@ -132,6 +132,17 @@ expect_eq "$(jejak report --tz UTC --by campaign --format csv | grep '^(unattrib
 expect_eq "$(jejak report --tz UTC --influencer ayu --format json | jq -r '[.rows[].influencer] | join(",")')" "ayu" "a filter leaves it out"
 pass "unattributed sales have their own row and count in the total"
 
+# Amounts past the documented maximum (10^15 minor units) are refused where they enter.
+out=$(post '{"shop":"tokoku","order_id":"HUGE","amount":"40000000000000000.00","currency":"IDR"}' "$secret")
+expect_eq "$out" '{"error":"amount is too large (at most 10000000000000.00 IDR)","field":"amount"} 400' "a huge order"
+out=$(post '{"shop":"tokoku","order_id":"HUGE","amount":"9223372036854775807","currency":"JPY"}' "$secret")
+expect_match "$out" '"field":"amount"\} 400$' "an INT64_MAX order"
+out=$(jejak cost add --influencer ayu --amount 92233720368547758.07 --currency USD 2>&1) && fail "a huge cost was stored"
+expect_eq "$out" "jejak: --amount: amount is too large (at most 10000000000000.00 USD)" "a huge cost"
+jejak cost model --influencer ayu cpc 10000000000000.01 USD 2>/dev/null && fail "a huge price was stored"
+expect_eq "$(jejak report --tz UTC --format json | jq -r '[.totals[].revenue, .totals[].cost] | join(" ")')" "$(echo "$json" | jq -r '[.totals[].revenue, .totals[].cost] | join(" ")')" "nothing of them counted"
+pass "amounts past 10^15 minor units are refused (postback, cost, price)"
+
 stop_daemon
 expect_eq "$(jejak rollups rebuild --check)" "rollups match a rebuild from raw records (3 rows)" "live rollups equal a rebuild"
 pass "rollups equal a rebuild from raw records"
