@@ -59,13 +59,15 @@ kpi_value kpi_cpe(int64_t cost_minor, double engagements)
     return kpi_div((double)cost_minor, engagements);
 }
 
-kpi_value kpi_engagement_rate(double engagements, double reach, double impressions,
-                              int *by_impressions)
+kpi_value kpi_engagement_rate(double eng_reach, double reach, double eng_impressions,
+                              double impressions, int *by_impressions)
 {
     int use_impressions = !(reach > 0.0);
     if (by_impressions != NULL)
         *by_impressions = use_impressions;
-    return kpi_div(engagements * 100.0, use_impressions ? impressions : reach);
+    if (use_impressions)
+        return kpi_div(eng_impressions * 100.0, impressions);
+    return kpi_div(eng_reach * 100.0, reach);
 }
 
 const char *kpi_tier(uint64_t followers)

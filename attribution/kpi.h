@@ -31,10 +31,12 @@ kpi_value kpi_aov(int64_t revenue_minor, double conversions);  /* minor units pe
 kpi_value kpi_cpe(int64_t cost_minor, double engagements);     /* minor units */
 
 /* Percent of engagements over reach when reach > 0, else over impressions; n/a if neither
- * is positive. If by_impressions is not NULL it is set to 1 when impressions were used and
- * 0 otherwise. */
-kpi_value kpi_engagement_rate(double engagements, double reach, double impressions,
-                              int *by_impressions);
+ * is positive. Each basis brings its own numerator, summed over the same rows as its
+ * denominator (known-answers.md: rows without reach add nothing to eng_reach), so a rate
+ * over several rows never divides one row's engagements by another's reach. If
+ * by_impressions is not NULL it is set to 1 when impressions were used and 0 otherwise. */
+kpi_value kpi_engagement_rate(double eng_reach, double reach, double eng_impressions,
+                              double impressions, int *by_impressions);
 
 /* Influencer tier by follower count: "nano" 1,000-9,999, "micro" 10,000-49,999,
  * "mid-tier" 50,000-499,999, "macro" 500,000-999,999, "mega" >= 1,000,000; a boundary

@@ -3,9 +3,9 @@
  *
  * Why hand-written instead of strtod/printf("%.2f"): a double cannot hold 0.1, and a
  * tracker that adds up revenue must produce the same cents the shop sent. Parsing
- * accumulates the magnitude in uint64_t with an overflow check before every step, so any
- * input, however long, is either exact or rejected; formatting works on the unsigned
- * magnitude, so INT64_MIN needs no special case.
+ * accumulates the magnitude in uint64_t with a check against MONEY_MAX_MINOR before every
+ * step, so any input, however long, is either exact and within the cap or rejected;
+ * formatting works on the unsigned magnitude, so INT64_MIN needs no special case.
  *
  * The table is ISO 4217 list one (SIX, published 2026-01-01): active codes with a numeric
  * minor unit. Codes whose minor unit is "N.A." (XDR, XUA, XSU, XBA..XBD, metals, XTS,
@@ -110,8 +110,7 @@ int money_parse(const char *text, const char *currency, int allow_negative, int6
         neg = 1;
         p++;
     }
-    /* -INT64_MIN does not fit in int64 but does in uint64: allow one more when negative. */
-    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+    uint64_t limit = (uint64_t)MONEY_MAX_MINOR;
     uint64_t mag = 0;
     int too_large = 0;
 
@@ -148,13 +147,14 @@ int money_parse(const char *text, const char *currency, int allow_negative, int6
     for (int i = decimals; i < exp && !too_large; i++)
         if (money_push_digit(&mag, 0, limit) != 0)
             too_large = 1;
-    if (too_large)
-        return money_fail(err, errlen, "amount is too large");
+    if (too_large) {
+        char max[MONEY_TEXT_MAX], reason[96];
+        money_format(MONEY_MAX_MINOR, currency, max, sizeof max);
+        snprintf(reason, sizeof reason, "amount is too large (at most %s %s)", max, currency);
+        return money_fail(err, errlen, reason);
+    }
 
-    if (neg)
-        *minor = mag == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)mag;
-    else
-        *minor = (int64_t)mag;
+    *minor = neg ? -(int64_t)mag : (int64_t)mag;
     return 0;
 }
 

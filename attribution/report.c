@@ -184,7 +184,23 @@ typedef struct {
     int64_t conv_parts, revenue, cost;
     __int128 cpa_acc; /* cost of cpa, in minor units x 1e9 */
     __int128 rev_acc; /* cost of revshare, in minor units x 1e4 */
+    uint8_t overflow; /* REPORT_OVERFLOW_*: a sum left int64 (the figure is not shown) */
 } money_acc;
+
+/* Checked sums of the money path: a sum that would leave its type sets the figure's
+ * overflow bit instead of wrapping. */
+static void add_checked(int64_t *sum, int64_t v, uint8_t *overflow, uint8_t bit)
+{
+    if (money_add(*sum, v, sum))
+        *overflow |= bit;
+}
+
+static void add_checked128(__int128 *sum, __int128 a, int64_t b, uint8_t *overflow)
+{
+    __int128 p;
+    if (__builtin_mul_overflow(a, (__int128)b, &p) || __builtin_add_overflow(*sum, p, sum))
+        *overflow |= REPORT_OVERFLOW_COST;
+}
 
 typedef struct {
     report_group g;
@@ -445,6 +461,12 @@ static int on_rollup(int64_t bucket_ms, rollup_kind kind, const char *name, cons
         camp = l->campaign;
         d = (dims){
             {l->influencer, l->campaign, l->slug, l->source, l->medium, l->content, NULL, l->tier}};
+    } else if (kind == ROLLUP_NONE) {
+        /* Credited to no one: its own group in every dimension but the day. Not an id (ids
+         * have no parentheses), so an influencer or campaign filter never matches it. */
+        static const char none[] = "(unattributed)";
+        inf = camp = none;
+        d = (dims){{none, none, none, none, none, none, NULL, none}};
     } else {
         inf = name;
         camp = name2;
@@ -471,7 +493,11 @@ static int on_rollup(int64_t bucket_ms, rollup_kind kind, const char *name, cons
         money_acc *m = money_for(g, pay->currency);
         if (!m)
             return STORE_ERROR;
-        m->cost += pay->price * (int64_t)row->clicks;
+        int64_t c;
+        if (row->clicks > INT64_MAX || money_mul(pay->price, (int64_t)row->clicks, &c))
+            m->overflow |= REPORT_OVERFLOW_COST;
+        else
+            add_checked(&m->cost, c, &m->overflow, REPORT_OVERFLOW_COST);
     }
     for (unsigned i = 0; i < row->nmoney; i++) {
         const rollup_money *rm = &row->money[i];
@@ -480,15 +506,15 @@ static int on_rollup(int64_t bucket_ms, rollup_kind kind, const char *name, cons
         money_acc *m = money_for(g, rm->currency);
         if (!m)
             return STORE_ERROR;
-        m->conv_parts += rm->parts;
-        m->revenue += rm->revenue;
+        add_checked(&m->conv_parts, rm->parts, &m->overflow, REPORT_OVERFLOW_CONVERSIONS);
+        add_checked(&m->revenue, rm->revenue, &m->overflow, REPORT_OVERFLOW_REVENUE);
         if (pay && pay->kind == REC_PAY_REVSHARE)
-            m->rev_acc += (__int128)rm->revenue * pay->basis_points;
+            add_checked128(&m->rev_acc, rm->revenue, pay->basis_points, &m->overflow);
         if (pay && pay->kind == REC_PAY_CPA && wanted_currency(x, pay->currency)) {
             money_acc *c = money_for(g, pay->currency);
             if (!c)
                 return STORE_ERROR;
-            c->cpa_acc += (__int128)rm->parts * pay->price;
+            add_checked128(&c->cpa_acc, rm->parts, pay->price, &c->overflow);
         }
     }
     return 0;
@@ -565,6 +591,14 @@ static int on_metric(const rec_metric *m, void *arg)
     if (m->has & REC_HAS_ENGAGEMENTS) {
         g->g.engagements += m->engagements;
         g->g.has_engagements = true;
+        if (m->has & REC_HAS_REACH) {
+            g->g.er_reach_engagements += m->engagements;
+            g->g.er_reach += m->reach;
+        }
+        if (m->has & REC_HAS_IMPRESSIONS) {
+            g->g.er_impr_engagements += m->engagements;
+            g->g.er_impressions += m->impressions;
+        }
     }
     return 0;
 }
@@ -633,7 +667,7 @@ static int on_cost(const rec_cost *c, void *arg)
         money_acc *m = g ? money_for(g, c->currency) : NULL;
         if (!m)
             return STORE_ERROR;
-        m->cost += c->amount;
+        add_checked(&m->cost, c->amount, &m->overflow, REPORT_OVERFLOW_COST);
         return 0;
     }
     int64_t given = 0;
@@ -646,24 +680,31 @@ static int on_cost(const rec_cost *c, void *arg)
             free(lines);
             return STORE_ERROR;
         }
-        m->cost += share;
+        add_checked(&m->cost, share, &m->overflow, REPORT_OVERFLOW_COST);
         given += share;
     }
     qsort(lines, n, sizeof(*lines), by_remainder);
-    for (size_t k = 0; given < c->amount; k = (k + 1) % n, given++)
-        money_for(&x->groups[lines[k].group], c->currency)->cost++;
+    for (size_t k = 0; given < c->amount; k = (k + 1) % n, given++) {
+        money_acc *m = money_for(&x->groups[lines[k].group], c->currency);
+        add_checked(&m->cost, 1, &m->overflow, REPORT_OVERFLOW_COST);
+    }
     free(lines);
     return 0;
 }
 
-static int64_t round_div(__int128 num, int64_t den)
+/* num / den rounded half away from zero, added to *sum; the overflow bit if either leaves
+ * int64. */
+static void add_round_div(int64_t *sum, __int128 num, int64_t den, uint8_t *overflow)
 {
     __int128 q = num / den, r = num % den;
     if (r * 2 >= den)
         q++;
     else if (r * 2 <= -den)
         q--;
-    return (int64_t)q;
+    if (q > INT64_MAX || q < INT64_MIN)
+        *overflow |= REPORT_OVERFLOW_COST;
+    else
+        add_checked(sum, (int64_t)q, overflow, REPORT_OVERFLOW_COST);
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -686,6 +727,10 @@ static void add_total(report_group *t, const report_group *g)
     t->has_impressions |= g->has_impressions;
     t->has_reach |= g->has_reach;
     t->has_engagements |= g->has_engagements;
+    t->er_reach_engagements += g->er_reach_engagements;
+    t->er_reach += g->er_reach;
+    t->er_impr_engagements += g->er_impr_engagements;
+    t->er_impressions += g->er_impressions;
     t->clicks += g->clicks;
     t->unique += g->unique;
     t->bots += g->bots;
@@ -730,7 +775,8 @@ int report_run(store_txn *t, const report_query *q, report_result *out)
         group_acc *g = &x.groups[i];
         for (unsigned k = 0; k < g->nacc; k++) {
             money_acc *m = &g->acc[k];
-            m->cost += round_div(m->cpa_acc, MODEL_SHARE_ONE) + round_div(m->rev_acc, 10000);
+            add_round_div(&m->cost, m->cpa_acc, MODEL_SHARE_ONE, &m->overflow);
+            add_round_div(&m->cost, m->rev_acc, 10000, &m->overflow);
         }
         out->groups[i] = g->g;
         out->groups[i].money = calloc(g->nacc ? g->nacc : 1, sizeof(report_money));
@@ -744,38 +790,47 @@ int report_run(store_txn *t, const report_query *q, report_result *out)
             m->conv_parts = g->acc[k].conv_parts;
             m->revenue = g->acc[k].revenue;
             m->cost = g->acc[k].cost;
+            m->overflow = g->acc[k].overflow;
         }
         out->groups[i].nmoney = g->nacc;
-        qsort(out->groups[i].money, g->nacc, sizeof(report_money), cmp_money);
+        if (g->nacc > 1)
+            qsort(out->groups[i].money, g->nacc, sizeof(report_money), cmp_money);
         out->ngroups++;
     }
     if (!rc) {
-        qsort(out->groups, out->ngroups, sizeof(*out->groups), cmp_group);
-        /* The total: counts once per group, money per currency. */
+        if (out->ngroups > 1) /* qsort(NULL, 0, ...) is undefined */
+            qsort(out->groups, out->ngroups, sizeof(*out->groups), cmp_group);
+        /* The total: counts once per group, money per currency (room for every currency of
+         * every group: none is left out). */
         report_group *tot = &out->total;
         strcpy(tot->key[0], "total");
-        tot->money = calloc(16, sizeof(report_money));
+        size_t room = 1;
+        for (size_t i = 0; i < out->ngroups; i++)
+            room += out->groups[i].nmoney;
+        tot->money = calloc(room, sizeof(report_money));
         for (size_t i = 0; i < out->ngroups && tot->money; i++) {
             const report_group *g = &out->groups[i];
             add_total(tot, g);
             for (unsigned k = 0; k < g->nmoney; k++) {
+                const report_money *gm = &g->money[k];
                 unsigned j = 0;
-                while (j < tot->nmoney && strcmp(tot->money[j].currency, g->money[k].currency))
+                while (j < tot->nmoney && strcmp(tot->money[j].currency, gm->currency))
                     j++;
+                report_money *tm = &tot->money[j];
                 if (j == tot->nmoney) {
-                    if (j == 16)
-                        continue; /* more currencies than any shop has: left out of the total */
-                    memcpy(tot->money[j].currency, g->money[k].currency, 4);
+                    memcpy(tm->currency, gm->currency, 4);
                     tot->nmoney++;
                 }
-                tot->money[j].conv_parts += g->money[k].conv_parts;
-                tot->money[j].revenue += g->money[k].revenue;
-                tot->money[j].cost += g->money[k].cost;
+                tm->overflow |= gm->overflow;
+                add_checked(&tm->conv_parts, gm->conv_parts, &tm->overflow,
+                            REPORT_OVERFLOW_CONVERSIONS);
+                add_checked(&tm->revenue, gm->revenue, &tm->overflow, REPORT_OVERFLOW_REVENUE);
+                add_checked(&tm->cost, gm->cost, &tm->overflow, REPORT_OVERFLOW_COST);
             }
         }
         if (!tot->money)
             rc = STORE_ERROR;
-        else
+        else if (tot->nmoney > 1)
             qsort(tot->money, tot->nmoney, sizeof(report_money), cmp_money);
     }
     for (size_t i = 0; i < x.ngroups; i++)
@@ -793,6 +848,33 @@ int report_run(store_txn *t, const report_query *q, report_result *out)
     if (rc)
         report_free(out);
     return rc;
+}
+
+int report_check_ids(store_txn *t, const report_query *q, char *field, size_t fl, char *err,
+                     size_t el)
+{
+    field[0] = err[0] = '\0';
+    if (q->influencer[0]) {
+        rec_influencer r;
+        int rc = reg_get_influencer(t, q->influencer, &r);
+        if (rc == STORE_NOTFOUND) {
+            snprintf(field, fl, "influencer");
+            snprintf(err, el, "no influencer '%s'", q->influencer);
+        }
+        if (rc)
+            return rc;
+    }
+    if (q->campaign[0]) {
+        rec_campaign r;
+        int rc = reg_get_campaign(t, q->campaign, &r);
+        if (rc == STORE_NOTFOUND) {
+            snprintf(field, fl, "campaign");
+            snprintf(err, el, "no campaign '%s'", q->campaign);
+        }
+        if (rc)
+            return rc;
+    }
+    return STORE_OK;
 }
 
 void report_free(report_result *r)

@@ -10,7 +10,15 @@
  *   - cost = flat fees dated in the period + pay models (cpc x clicks, cpa x conversions,
  *     revshare x revenue). When rows are finer than an influencer (link, source, medium,
  *     content), a flat fee is split over that influencer's rows by their clicks;
- *   - money in different currencies is never added: each currency gets its own row;
+ *   - money in different currencies is never added: each currency gets its own row, and
+ *     the total one per currency (none is ever left out);
+ *   - approved conversions credited to no one (no journey, no coupon) are a group of their
+ *     own, "(unattributed)" in every dimension but the day, so the totals hold every sale;
+ *     an influencer or campaign filter leaves them out;
+ *   - every money sum is checked: one that would leave int64 is flagged (overflow);
+ *   - the engagement rate divides engagements by reach over the metric rows that have both
+ *     when there are any, else by impressions likewise (numerator and denominator from the
+ *     same rows);
  *   - days are local days in the report's time zone; 15-minute rollup buckets make them
  *     exact for every zone.
  * Rates are computed when the report is formatted (kpi.h): a zero denominator is n/a.
@@ -50,15 +58,23 @@ typedef struct {
     char currency[4];
 } report_query;
 
+/* Bits of report_money.overflow: that figure's exact sum is outside int64, so it is shown as
+ * "overflow" (and so is every rate made from it), never as a wrapped number. */
+enum { REPORT_OVERFLOW_CONVERSIONS = 1, REPORT_OVERFLOW_REVENUE = 2, REPORT_OVERFLOW_COST = 4 };
+
 typedef struct {
     char currency[4]; /* "" when the group has no money at all */
     int64_t conv_parts, revenue, cost;
+    uint8_t overflow; /* REPORT_OVERFLOW_* */
 } report_money;
 
 typedef struct {
     char key[2][REC_NAME];
     uint64_t impressions, reach, engagements;
     bool has_impressions, has_reach, has_engagements;
+    /* The engagement rate's two bases, each summed over the same metric rows: engagements
+     * and reach of the rows that have both, engagements and impressions likewise. */
+    uint64_t er_reach_engagements, er_reach, er_impr_engagements, er_impressions;
     uint64_t clicks, unique, bots, suspicious;
     unsigned nmoney;
     report_money *money;
@@ -84,6 +100,13 @@ int report_dim_parse(const char *s, report_dim *out);
 
 /* Computes the report inside a read transaction. out is owned by the caller: report_free. */
 int report_run(store_txn *t, const report_query *q, report_result *out);
+
+/* Checks that the query's influencer and campaign filters name records that exist: STORE_OK,
+ * or STORE_NOTFOUND with the field ("influencer", "campaign") and "no influencer 'x'", or
+ * another STORE_* code if the store cannot be read. Call it before report_run: a filter on
+ * a typo would otherwise give an empty, plausible report. */
+int report_check_ids(store_txn *t, const report_query *q, char *field, size_t fieldlen, char *err,
+                     size_t errlen);
 void report_free(report_result *r);
 
 typedef enum { REPORT_TABLE, REPORT_CSV, REPORT_JSON } report_format;

@@ -1,8 +1,10 @@
 /*
  * report_format.c: a report as an aligned table (for a terminal), CSV or JSON (for
  * spreadsheets and programs). Every rate is computed here, from the counts, by kpi.h; a
- * zero denominator prints "n/a" (null in JSON). CSV and JSON carry every column unrounded;
- * the table rounds for reading and groups thousands.
+ * zero denominator prints "n/a" (null in JSON). A money figure whose sum overflowed, and
+ * every rate made from it, prints "overflow" (a JSON string). CSV and JSON carry every
+ * column unrounded; the table rounds for reading (two decimals, or two significant digits
+ * for a rate under 0.1) and groups thousands.
  */
 #include <math.h>
 #include <stdio.h>
@@ -79,6 +81,13 @@ static void set_null(cell *c)
     strcpy(c->table, "n/a");
 }
 
+static void set_overflow(cell *c)
+{
+    c->kind = V_STRING;
+    strcpy(c->text, "overflow");
+    strcpy(c->table, "overflow");
+}
+
 static void group_digits(const char *in, char *out, size_t n)
 {
     /* in: optional '-', digits, optional fraction. */
@@ -144,10 +153,25 @@ static void set_money(cell *c, int64_t minor, const char *currency)
     money_format_grouped(minor, currency, c->table, sizeof(c->table));
 }
 
-/* A rate: unrounded in text, two decimals (plus suffix) in the table. scale divides a
- * money rate from minor to major units. */
-static void set_rate(cell *c, kpi_value v, double scale, const char *suffix)
+/* Decimals for the table: two, or as many as show two significant digits of a rate under
+ * 0.1 (a mega influencer's CTR of 0.0015% would read 0.00%), at most 12. */
+static int table_decimals(double x)
 {
+    double a = fabs(x);
+    if (a == 0 || a >= 0.1)
+        return 2;
+    int d = 1 - (int)floor(log10(a));
+    return d > 12 ? 12 : d;
+}
+
+/* A rate: unrounded in text, rounded (plus suffix) in the table. scale divides a money rate
+ * from minor to major units. overflow: an input's sum overflowed, so the rate is unknown. */
+static void set_rate(cell *c, kpi_value v, double scale, const char *suffix, bool overflow)
+{
+    if (overflow) {
+        set_overflow(c);
+        return;
+    }
     if (!v.ok || !isfinite(v.value)) {
         set_null(c);
         return;
@@ -156,7 +180,7 @@ static void set_rate(cell *c, kpi_value v, double scale, const char *suffix)
     double x = v.value / scale;
     snprintf(c->text, sizeof(c->text), "%.15g", x);
     char rounded[48];
-    snprintf(rounded, sizeof(rounded), "%.2f", x);
+    snprintf(rounded, sizeof(rounded), "%.*f", table_decimals(x), x);
     group_digits(rounded, c->table, sizeof(c->table) - 4);
     strcat(c->table, suffix);
 }
@@ -167,6 +191,9 @@ static void fill(const line *l, cell *cells)
     const char *cur = is_money(l->currency) ? l->currency : "";
     int64_t parts = l->m ? l->m->conv_parts : 0, revenue = l->m ? l->m->revenue : 0,
             cost = l->m ? l->m->cost : 0;
+    unsigned ovf = l->m ? l->m->overflow : 0;
+    bool o_conv = ovf & REPORT_OVERFLOW_CONVERSIONS, o_rev = ovf & REPORT_OVERFLOW_REVENUE,
+         o_cost = ovf & REPORT_OVERFLOW_COST;
     double conv = (double)parts / MODEL_SHARE_ONE;
     int exp = cur[0] ? money_exponent(cur) : 0;
     double scale = pow(10, exp < 0 ? 0 : exp);
@@ -177,22 +204,35 @@ static void fill(const line *l, cell *cells)
     set_count(&cells[C_UNIQUE], g->unique, true);
     set_count(&cells[C_BOTS], g->bots, true);
     set_count(&cells[C_SUSPICIOUS], g->suspicious, true);
-    set_parts(&cells[C_CONVERSIONS], parts);
-    set_money(&cells[C_REVENUE], revenue, cur);
-    set_money(&cells[C_COST], cost, cur);
-    set_rate(&cells[C_CTR], kpi_ctr((double)g->clicks, (double)g->impressions), 1, "%");
-    set_rate(&cells[C_CR], kpi_conversion_rate(conv, (double)g->clicks), 1, "%");
+    if (o_conv)
+        set_overflow(&cells[C_CONVERSIONS]);
+    else
+        set_parts(&cells[C_CONVERSIONS], parts);
+    if (o_rev && cur[0])
+        set_overflow(&cells[C_REVENUE]);
+    else
+        set_money(&cells[C_REVENUE], revenue, cur);
+    if (o_cost && cur[0])
+        set_overflow(&cells[C_COST]);
+    else
+        set_money(&cells[C_COST], cost, cur);
+    set_rate(&cells[C_CTR], kpi_ctr((double)g->clicks, (double)g->impressions), 1, "%", false);
+    set_rate(&cells[C_CR], kpi_conversion_rate(conv, (double)g->clicks), 1, "%", o_conv);
     kpi_value none = {0, 0};
-    set_rate(&cells[C_CPCONV], cur[0] ? kpi_cost_per_conversion(cost, conv) : none, scale, "");
-    set_rate(&cells[C_ROI], cur[0] ? kpi_roi(revenue, cost) : none, 1, "%");
-    set_rate(&cells[C_ROAS], cur[0] ? kpi_roas(revenue, cost) : none, 1, "");
-    set_rate(&cells[C_EPC], cur[0] ? kpi_epc(revenue, (double)g->clicks) : none, scale, "");
-    set_rate(&cells[C_AOV], cur[0] ? kpi_aov(revenue, conv) : none, scale, "");
-    set_rate(&cells[C_CPE], cur[0] ? kpi_cpe(cost, (double)g->engagements) : none, scale, "");
+    bool m = cur[0] != '\0'; /* money rates need a currency */
+    set_rate(&cells[C_CPCONV], m ? kpi_cost_per_conversion(cost, conv) : none, scale, "",
+             m && (o_cost || o_conv));
+    set_rate(&cells[C_ROI], m ? kpi_roi(revenue, cost) : none, 1, "%", m && (o_rev || o_cost));
+    set_rate(&cells[C_ROAS], m ? kpi_roas(revenue, cost) : none, 1, "", m && (o_rev || o_cost));
+    set_rate(&cells[C_EPC], m ? kpi_epc(revenue, (double)g->clicks) : none, scale, "", m && o_rev);
+    set_rate(&cells[C_AOV], m ? kpi_aov(revenue, conv) : none, scale, "", m && (o_rev || o_conv));
+    set_rate(&cells[C_CPE], m ? kpi_cpe(cost, (double)g->engagements) : none, scale, "",
+             m && o_cost);
     int by_impressions = 0;
-    kpi_value er = kpi_engagement_rate((double)g->engagements, (double)g->reach,
-                                       (double)g->impressions, &by_impressions);
-    set_rate(&cells[C_ER], er, 1, "%");
+    kpi_value er = kpi_engagement_rate((double)g->er_reach_engagements, (double)g->er_reach,
+                                       (double)g->er_impr_engagements, (double)g->er_impressions,
+                                       &by_impressions);
+    set_rate(&cells[C_ER], er, 1, "%", false);
     cell *b = &cells[C_ER_BASIS];
     if (er.ok) {
         b->kind = V_STRING;
@@ -204,17 +244,17 @@ static void fill(const line *l, cell *cells)
 }
 
 /* The lines of a group: one per currency, or one without money. */
-static size_t lines_of(const report_query *q, const report_group *g, line *out, size_t cap)
+static size_t nlines(const report_group *g)
 {
-    size_t n = 0;
-    for (unsigned i = 0; i < g->nmoney && n < cap; i++)
-        out[n++] = (line){g, &g->money[i], g->money[i].currency};
-    if (n == 0)
-        out[n++] = (line){g, NULL, q->currency};
-    return n;
+    return g->nmoney ? g->nmoney : 1;
 }
 
-enum { MAX_LINES = 16 };
+static line line_of(const report_query *q, const report_group *g, size_t i)
+{
+    if (g->nmoney == 0)
+        return (line){g, NULL, q->currency};
+    return (line){g, &g->money[i], g->money[i].currency};
+}
 
 static void write_json_line(text_buf *b, const report_query *q, const line *l, bool keys)
 {
@@ -282,29 +322,24 @@ static void write_json(const report_query *q, const report_result *r, text_buf *
     text_puts(b, "],\"rows\":[");
     bool first = true;
     for (size_t i = 0; i < r->ngroups; i++) {
-        line ls[MAX_LINES];
-        size_t n = lines_of(q, &r->groups[i], ls, MAX_LINES);
-        for (size_t j = 0; j < n; j++) {
+        for (size_t j = 0; j < nlines(&r->groups[i]); j++) {
+            line l = line_of(q, &r->groups[i], j);
             text_puts(b, first ? "" : ",");
             first = false;
-            write_json_line(b, q, &ls[j], true);
+            write_json_line(b, q, &l, true);
         }
     }
     /* "total" is the one total when there is one currency (or none); "totals" always
      * lists one per currency. */
-    line ls[MAX_LINES];
-    size_t n = lines_of(q, &r->total, ls, MAX_LINES);
+    size_t n = nlines(&r->total);
     text_puts(b, "],\"total\":");
-    if (n == 1) {
-        write_json_line(b, q, &ls[0], false);
-    } else {
-        line none = {&r->total, NULL, ""};
-        write_json_line(b, q, &none, false);
-    }
+    line t = n == 1 ? line_of(q, &r->total, 0) : (line){&r->total, NULL, ""};
+    write_json_line(b, q, &t, false);
     text_puts(b, ",\"totals\":[");
     for (size_t j = 0; j < n; j++) {
+        line l = line_of(q, &r->total, j);
         text_puts(b, j ? "," : "");
-        write_json_line(b, q, &ls[j], false);
+        write_json_line(b, q, &l, false);
     }
     text_puts(b, "]}\n");
 }
@@ -317,15 +352,15 @@ static void write_csv(const report_query *q, const report_result *r, text_buf *b
     for (int c = 0; c < C_COUNT; c++)
         text_printf(b, ",%s", col_names[c]);
     text_puts(b, "\n");
-    line ls[MAX_LINES];
-    for (size_t i = 0; i < r->ngroups; i++) {
-        size_t n = lines_of(q, &r->groups[i], ls, MAX_LINES);
-        for (size_t j = 0; j < n; j++)
-            write_csv_line(b, q, &ls[j], false);
+    for (size_t i = 0; i < r->ngroups; i++)
+        for (size_t j = 0; j < nlines(&r->groups[i]); j++) {
+            line l = line_of(q, &r->groups[i], j);
+            write_csv_line(b, q, &l, false);
+        }
+    for (size_t j = 0; j < nlines(&r->total); j++) {
+        line l = line_of(q, &r->total, j);
+        write_csv_line(b, q, &l, true);
     }
-    size_t n = lines_of(q, &r->total, ls, MAX_LINES);
-    for (size_t j = 0; j < n; j++)
-        write_csv_line(b, q, &ls[j], true);
 }
 
 /* ---- the table --------------------------------------------------------------------- */
@@ -364,7 +399,9 @@ static void write_table(const report_query *q, const report_result *r, bool wide
             cols[ncols++] = narrow[c];
 
     /* Collect every line's cells to size the columns. */
-    size_t nl = 0, capl = r->ngroups * 2 + MAX_LINES + 1;
+    size_t nl = 0, capl = nlines(&r->total);
+    for (size_t i = 0; i < r->ngroups; i++)
+        capl += nlines(&r->groups[i]);
     line *ls = calloc(capl, sizeof(*ls));
     cell(*cells)[C_COUNT] = calloc(capl, sizeof(*cells));
     if (!ls || !cells) {
@@ -373,21 +410,12 @@ static void write_table(const report_query *q, const report_result *r, bool wide
         b->failed = true;
         return;
     }
-    size_t ngroup_lines = 0;
-    for (size_t i = 0; i < r->ngroups; i++) {
-        line tmp[MAX_LINES];
-        size_t n = lines_of(q, &r->groups[i], tmp, MAX_LINES);
-        for (size_t j = 0; j < n; j++) {
-            if (nl == capl)
-                break;
-            ls[nl++] = tmp[j];
-        }
-    }
-    ngroup_lines = nl;
-    line tmp[MAX_LINES];
-    size_t nt = lines_of(q, &r->total, tmp, MAX_LINES);
-    for (size_t j = 0; j < nt && nl < capl; j++)
-        ls[nl++] = tmp[j];
+    for (size_t i = 0; i < r->ngroups; i++)
+        for (size_t j = 0; j < nlines(&r->groups[i]); j++)
+            ls[nl++] = line_of(q, &r->groups[i], j);
+    size_t ngroup_lines = nl;
+    for (size_t j = 0; j < nlines(&r->total); j++)
+        ls[nl++] = line_of(q, &r->total, j);
     size_t keyw[2] = {0, 0}, w[C_COUNT] = {0};
     for (int k = 0; k < q->nby; k++)
         keyw[k] = strlen(report_dim_name(q->by[k]));

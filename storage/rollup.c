@@ -1,8 +1,13 @@
 /*
  * rollup.c: the report rollups (see rollup.h).
  *
- * Key: bucket index (u32, 15-minute periods since 1970) | kind byte | name [NUL name2].
+ * Key: bucket index (u32, 15-minute periods since 1970) | kind byte | name [NUL name2]
+ * (kind 'U', the unattributed conversions, has no name).
  * Value: version byte, four u64 counters, u16 count, then the money entries.
+ *
+ * A decoded row's money lives in a row_buf (the row plus room for ROLLUP_MAX_MONEY entries),
+ * one per use and thread, so that no row is ever allocated per record; a stored row is as
+ * long as its entries, so rows with one currency stay small.
  */
 #include "storage/rollup.h"
 
@@ -12,6 +17,20 @@
 #include "storage/registry.h"
 
 enum { V_ROLLUP = 1, KEY_MAX = 4 + 1 + 2 * REC_ID };
+
+/* One conversion, in parts (MODEL_SHARE_ONE in attribution/model.h). */
+static const int64_t SHARE_ONE = 1000000000;
+
+typedef struct {
+    rollup_row row;
+    rollup_money money[ROLLUP_MAX_MONEY];
+} row_buf;
+
+static rollup_row *row_of(row_buf *b)
+{
+    b->row.money = b->money;
+    return &b->row;
+}
 
 /* The two levels: quarter hours (exact days in every zone) and UTC days (few rows for long
  * periods; a report uses them for the whole UTC days inside its period). */
@@ -86,6 +105,7 @@ static size_t encode(const rollup_row *r, uint8_t *out, size_t cap)
 }
 
 enum { ROW_BYTES = 1 + 32 + 2 + ROLLUP_MAX_MONEY * 20 };
+static _Thread_local uint8_t row_bytes[ROW_BYTES];
 
 static int load(store_txn *t, store_db db, const uint8_t *key, size_t klen, rollup_row *r)
 {
@@ -102,27 +122,29 @@ static int load(store_txn *t, store_db db, const uint8_t *key, size_t klen, roll
 
 static int save(store_txn *t, store_db db, const uint8_t *key, size_t klen, const rollup_row *r)
 {
-    uint8_t buf[ROW_BYTES];
-    size_t n = encode(r, buf, sizeof(buf));
+    size_t n = encode(r, row_bytes, sizeof(row_bytes));
     if (!n)
         return STORE_CORRUPT;
-    return store_put(t, db, key, klen, buf, n, 0);
+    return store_put(t, db, key, klen, row_bytes, n, 0);
 }
+
+/* The row being updated (rollup_add_counts, rollup_add_conversion: never nested). */
+static _Thread_local row_buf update_buf;
 
 int rollup_add_counts(store_txn *t, int64_t ts_ms, const char *link, const rollup_row *delta)
 {
+    rollup_row *r = row_of(&update_buf);
     for (int lv = 0; lv < 2; lv++) {
         uint8_t key[KEY_MAX];
         size_t klen = make_key(key, ts_ms, ROLLUP_LINK, link, NULL, levels[lv]);
-        rollup_row r;
-        int rc = load(t, levels[lv], key, klen, &r);
+        int rc = load(t, levels[lv], key, klen, r);
         if (rc)
             return rc;
-        r.clicks += delta->clicks;
-        r.unique += delta->unique;
-        r.bots += delta->bots;
-        r.suspicious += delta->suspicious;
-        if ((rc = save(t, levels[lv], key, klen, &r)))
+        r->clicks += delta->clicks;
+        r->unique += delta->unique;
+        r->bots += delta->bots;
+        r->suspicious += delta->suspicious;
+        if ((rc = save(t, levels[lv], key, klen, r)))
             return rc;
     }
     return STORE_OK;
@@ -132,6 +154,7 @@ int rollup_add_counts(store_txn *t, int64_t ts_ms, const char *link, const rollu
 static void click_delta(const rec_click *c, rollup_row *d)
 {
     memset(d, 0, offsetof(rollup_row, money));
+    d->money = NULL;
     if (c->flags & REC_CLICK_BOT)
         d->bots = 1;
     else if (c->flags & REC_CLICK_SUSPICIOUS)
@@ -154,34 +177,64 @@ void rollup_click_delta(const rec_click *c, rollup_row *d)
     click_delta(c, d);
 }
 
-static int add_money(rollup_row *r, uint8_t model, const char *currency, int64_t parts,
+/* Adds sign x (parts, revenue) to the row's entry for (model, currency); STORE_RANGE and
+ * the row unchanged if a sum would leave int64. */
+static int add_money(rollup_row *r, uint8_t model, const char *currency, int sign, int64_t parts,
                      int64_t revenue)
 {
+    int64_t dp, dr;
+    if (__builtin_mul_overflow(parts, sign, &dp) || __builtin_mul_overflow(revenue, sign, &dr))
+        return STORE_RANGE;
     rollup_money *m = NULL;
     for (unsigned i = 0; i < r->nmoney && !m; i++)
         if (r->money[i].model == model && !memcmp(r->money[i].currency, currency, 3))
             m = &r->money[i];
+    int64_t p0 = m ? m->parts : 0, r0 = m ? m->revenue : 0;
+    if (__builtin_add_overflow(p0, dp, &p0) || __builtin_add_overflow(r0, dr, &r0))
+        return STORE_RANGE;
     if (!m) {
+        /* Cannot happen with checked currencies (rollup.h): every code fits. */
         if (r->nmoney == ROLLUP_MAX_MONEY)
-            return STORE_CORRUPT; /* more than 12 currencies in one link's quarter hour */
+            return STORE_RANGE;
         m = &r->money[r->nmoney++];
         memset(m, 0, sizeof(*m));
         m->model = model;
         memcpy(m->currency, currency, 3);
     }
-    m->parts += parts;
-    m->revenue += revenue;
+    m->parts = p0;
+    m->revenue = r0;
+    return STORE_OK;
+}
+
+/* An unattributed conversion: one whole conversion and its amount under every model, on the
+ * NONE row of its bucket. */
+static int add_unattributed(store_txn *t, const rec_conversion *c, const char *currency, int sign)
+{
+    rollup_row *r = row_of(&update_buf);
+    for (int lv = 0; lv < 2; lv++) {
+        uint8_t key[KEY_MAX];
+        size_t klen = make_key(key, c->ts_ms, ROLLUP_NONE, "", NULL, levels[lv]);
+        int rc = load(t, levels[lv], key, klen, r);
+        for (int m = 0; m < REC_MODELS && !rc; m++)
+            rc = add_money(r, (uint8_t)m, currency, sign, SHARE_ONE, c->amount);
+        if (!rc)
+            rc = save(t, levels[lv], key, klen, r);
+        if (rc)
+            return rc;
+    }
     return STORE_OK;
 }
 
 int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign)
 {
-    if (c->status != REC_STATUS_APPROVED || c->via == REC_VIA_NONE)
+    if (c->status != REC_STATUS_APPROVED)
         return STORE_OK;
     const char *currency = c->currency[0] ? c->currency : "XXX"; /* ISO 4217: no currency */
+    if (c->via == REC_VIA_NONE)
+        return add_unattributed(t, c, currency, sign);
     /* The five models mostly credit the same links: one read-modify-write per row, applying
      * every model's lines for that row. */
-    static _Thread_local rollup_row r;
+    rollup_row *r = row_of(&update_buf);
     for (int m = 0; m < REC_MODELS; m++) {
         for (unsigned i = 0; i < c->ncredits[m]; i++) {
             const rec_credit *k = &c->credits[m][i];
@@ -201,7 +254,7 @@ int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign)
                                   ? make_key(key, c->ts_ms, ROLLUP_LINK, k->link, NULL, levels[lv])
                                   : make_key(key, c->ts_ms, ROLLUP_COUPON, k->influencer,
                                              k->campaign, levels[lv]);
-                int rc = load(t, levels[lv], key, klen, &r);
+                int rc = load(t, levels[lv], key, klen, r);
                 for (int qm = m; qm < REC_MODELS && !rc; qm++)
                     for (unsigned qi = qm == m ? i : 0; qi < c->ncredits[qm] && !rc; qi++) {
                         const rec_credit *q = &c->credits[qm][qi];
@@ -209,11 +262,10 @@ int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign)
                             (!k->link[0] && (strcmp(q->influencer, k->influencer) ||
                                              strcmp(q->campaign, k->campaign))))
                             continue;
-                        rc =
-                            add_money(&r, (uint8_t)qm, currency, sign * q->share, sign * q->amount);
+                        rc = add_money(r, (uint8_t)qm, currency, sign, q->share, q->amount);
                     }
                 if (!rc)
-                    rc = save(t, levels[lv], key, klen, &r);
+                    rc = save(t, levels[lv], key, klen, r);
                 if (rc)
                     return rc;
             }
@@ -252,10 +304,11 @@ static int scan_one(const store_val *k, const store_val *v, void *arg)
             return STORE_CORRUPT;
         memcpy(name2, nul + 1, n2);
     }
-    static _Thread_local rollup_row row;
-    if (decode(v->data, v->len, &row))
+    static _Thread_local row_buf scan_buf;
+    rollup_row *row = row_of(&scan_buf);
+    if (decode(v->data, v->len, row))
         return STORE_CORRUPT;
-    return x->fn((int64_t)b * ROLLUP_BUCKET_MS, (rollup_kind)p[4], name, name2, &row, x->ctx);
+    return x->fn((int64_t)b * ROLLUP_BUCKET_MS, (rollup_kind)p[4], name, name2, row, x->ctx);
 }
 
 static int scan_level(store_txn *t, store_db db, int64_t from_ms, int64_t to_ms, rollup_fn fn,
@@ -359,18 +412,21 @@ typedef struct {
     uint64_t rows, diffs;
 } rebuild_args;
 
+/* The rows same_row and zero_row compare (one call at a time). */
+static _Thread_local row_buf rebuild_bufs[2];
+
 /* Rows equal when they decode to the same counts: a money entry at zero is the same as
  * none (a refund leaves zeros behind that a rebuild never writes). */
 static bool same_row(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-    static _Thread_local rollup_row ra, rb;
-    if (decode(a, alen, &ra) || decode(b, blen, &rb))
+    rollup_row *ra = row_of(&rebuild_bufs[0]), *rb = row_of(&rebuild_bufs[1]);
+    if (decode(a, alen, ra) || decode(b, blen, rb))
         return false;
-    if (ra.clicks != rb.clicks || ra.unique != rb.unique || ra.bots != rb.bots ||
-        ra.suspicious != rb.suspicious)
+    if (ra->clicks != rb->clicks || ra->unique != rb->unique || ra->bots != rb->bots ||
+        ra->suspicious != rb->suspicious)
         return false;
     for (int pass = 0; pass < 2; pass++) {
-        const rollup_row *x = pass ? &rb : &ra, *y = pass ? &ra : &rb;
+        const rollup_row *x = pass ? rb : ra, *y = pass ? ra : rb;
         for (unsigned i = 0; i < x->nmoney; i++) {
             const rollup_money *m = &x->money[i];
             int64_t parts = 0, revenue = 0;
@@ -389,11 +445,11 @@ static bool same_row(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
 
 static bool zero_row(const uint8_t *a, size_t alen)
 {
-    static _Thread_local rollup_row r;
-    if (decode(a, alen, &r) || r.clicks || r.unique || r.bots || r.suspicious)
+    rollup_row *r = row_of(&rebuild_bufs[0]);
+    if (decode(a, alen, r) || r->clicks || r->unique || r->bots || r->suspicious)
         return false;
-    for (unsigned i = 0; i < r.nmoney; i++)
-        if (r.money[i].parts || r.money[i].revenue)
+    for (unsigned i = 0; i < r->nmoney; i++)
+        if (r->money[i].parts || r->money[i].revenue)
             return false;
     return true;
 }

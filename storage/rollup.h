@@ -7,7 +7,8 @@
  * link). 15 minutes divides every UTC offset in use (+05:45, +08:45, ...), so a day in any
  * IANA time zone is an exact union of buckets. Each row holds click counts and, per model
  * and currency, conversions (parts of 1e9) and revenue (minor units) of approved
- * conversions.
+ * conversions; every sum is checked. A third kind of row, with no subject, counts the
+ * approved conversions credited to no one.
  *
  * Every row exists at two levels: the quarter hour, and the UTC day holding it (the sum of
  * its quarter hours), so that a long period reads one row per link and day
@@ -26,7 +27,14 @@
 #include "storage/record.h"
 #include "storage/store.h"
 
-enum { ROLLUP_BUCKET_MS = 15 * 60 * 1000, ROLLUP_MAX_MONEY = 64 };
+/* A row holds one money entry per model and currency: ROLLUP_MAX_CURRENCIES is above the
+ * number of ISO 4217 codes a conversion can carry (165 active ones and "XXX"), so no
+ * currency is ever refused for want of room. */
+enum {
+    ROLLUP_BUCKET_MS = 15 * 60 * 1000,
+    ROLLUP_MAX_CURRENCIES = 192,
+    ROLLUP_MAX_MONEY = REC_MODELS * ROLLUP_MAX_CURRENCIES
+};
 
 typedef struct {
     uint8_t model;
@@ -35,13 +43,19 @@ typedef struct {
     int64_t revenue; /* minor units */
 } rollup_money;
 
+/* In a row handed to a rollup_fn, money (nmoney entries) is owned by rollup.c and valid only
+ * during the call: copy what you keep. A delta passed to rollup_add_counts needs only its
+ * counters (money is not read). */
 typedef struct {
     uint64_t clicks, unique, bots, suspicious;
     uint16_t nmoney;
-    rollup_money money[ROLLUP_MAX_MONEY];
+    rollup_money *money;
 } rollup_row;
 
-typedef enum { ROLLUP_LINK = 'L', ROLLUP_COUPON = 'C' } rollup_kind;
+/* LINK: name is a link slug. COUPON: name is an influencer, name2 a campaign. NONE: no name,
+ * the conversions credited to no one (neither a journey nor a coupon), under every model
+ * with their whole amount, so that a report's totals hold every approved sale. */
+typedef enum { ROLLUP_LINK = 'L', ROLLUP_COUPON = 'C', ROLLUP_NONE = 'U' } rollup_kind;
 
 /* Counts a stored click (bot, unique and suspicious flags as stored). */
 int rollup_add_click(store_txn *t, const rec_click *c);
@@ -49,7 +63,10 @@ int rollup_add_click(store_txn *t, const rec_click *c);
 void rollup_click_delta(const rec_click *c, rollup_row *d);
 /* Adds counts to the link's row of the bucket holding ts_ms (many clicks at once). */
 int rollup_add_counts(store_txn *t, int64_t ts_ms, const char *link, const rollup_row *delta);
-/* Adds (sign +1) or removes (-1) an approved conversion's credits under every model. */
+/* Adds (sign +1) or removes (-1) an approved conversion's credits under every model (an
+ * unattributed one to the NONE row). STORE_RANGE when a sum would leave int64: the caller
+ * abandons its transaction (ledger_record's nested one is) and refuses the conversion (a
+ * 4xx, not a retry); no row ever holds a wrapped number. */
 int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign);
 
 /* Calls fn for every row with from_ms <= bucket start < to_ms, in bucket order. For a

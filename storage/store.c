@@ -88,6 +88,8 @@ const char *store_strerror(int rc)
         return "a stored record is corrupt";
     case STORE_VERSION:
         return "the store was written by a newer jejak";
+    case STORE_RANGE:
+        return "a total would overflow";
     default:
         return "storage error";
     }

@@ -57,7 +57,8 @@ enum {
     STORE_CORRUPT = -31005,  /* a record did not decode */
     STORE_VERSION = -31006,  /* the store is newer than this program */
     STORE_ERROR = -31007,    /* anything else LMDB reported */
-    STORE_ROLLBACK = -31008  /* returned by an update function: abort quietly */
+    STORE_ROLLBACK = -31008, /* returned by an update function: abort quietly */
+    STORE_RANGE = -31009     /* a stored total would overflow: the record is refused */
 };
 
 typedef struct store store;

@@ -102,6 +102,9 @@ int cmd_report(int argc, char **argv)
     if (report_query_parse(params, np, tz, text_now_ms(), &q, field, sizeof(field), why,
                            sizeof(why))) {
         ret = cli_error("--%s: %s", field, why);
+    } else if ((rc = report_check_ids(t, &q, field, sizeof(field), why, sizeof(why)))) {
+        ret = rc == STORE_NOTFOUND ? cli_error("--%s: %s", field, why)
+                                   : cli_error("cannot read the store: %s", store_strerror(rc));
     } else if ((rc = report_run(t, &q, &r))) {
         ret = cli_error("cannot compute the report: %s", store_strerror(rc));
     } else {

@@ -308,6 +308,7 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 typedef struct {
     url_param p[MAX_FORWARDED];
     size_t n;
+    size_t seen; /* named parameters in the query, kept or not (past MAX_FORWARDED) */
     bool has_nul;
     const char *nul_key; /* the first key whose value held a NUL; NULL if the key did */
 } forwarded;
@@ -325,7 +326,9 @@ static enum MHD_Result collect_arg_n(void *cls, enum MHD_ValueKind kind, const c
         return MHD_YES;
     }
     (void)kind;
-    if (f->n < MAX_FORWARDED && key) {
+    if (key && *key) /* "?&x=1" has an empty name: nothing to keep */
+        f->seen++;
+    if (f->n < MAX_FORWARDED && key && *key) {
         f->p[f->n].key = key;
         f->p[f->n].value = value ? value : "";
         f->n++;
@@ -601,6 +604,10 @@ static void postback_done(writer_job *job, int rc)
 static enum MHD_Result send_postback_result(request *r)
 {
     srv *d = r->d;
+    if (r->rc == STORE_RANGE) { /* refused for good: a retry would overflow again */
+        static const pb_error range = {422, "the amount would overflow a stored total", "amount"};
+        return refuse(r, &range);
+    }
     if (r->rc != STORE_OK) {
         atomic_fetch_add_explicit(&d->postback_storage_errors, 1, memory_order_relaxed);
         static const pb_error busy = {503, "the conversion could not be stored; retry later", ""};
@@ -725,20 +732,39 @@ static enum MHD_Result api_error(request *r, unsigned status, const char *field,
     return queue_json(r, status, &b);
 }
 
+/* The key of "Authorization: Bearer <key>": the scheme is case-insensitive (RFC 9110
+ * 11.1) and followed by one or more spaces. NULL if it is missing or another scheme. */
+static const char *bearer_key(const char *auth)
+{
+    if (!auth || strlen(auth) > 200 || strncasecmp(auth, "Bearer ", 7))
+        return NULL;
+    auth += 7;
+    while (*auth == ' ')
+        auth++;
+    return *auth ? auth : NULL;
+}
+
 static enum MHD_Result handle_report(request *r)
 {
     srv *d = r->d;
-    const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-    if (!auth || strncmp(auth, "Bearer ", 7) || strlen(auth) > 200)
+    const char *key_text =
+        bearer_key(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization"));
+    if (!key_text)
         return api_error(r, 401, "authorization", "Authorization: Bearer <key> is required");
     /* Keys are stored as their SHA-256: the lookup compares hashes, never the key. */
     uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)auth + 7, strlen(auth + 7));
+    crypto_hash_sha256(h, (const unsigned char *)key_text, strlen(key_text));
     forwarded q = {.n = 0};
     MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg_n, &q);
     if (q.has_nul)
         return api_error(r, 400, q.nul_key ? q.nul_key : "",
                          "a query parameter contains a NUL byte (%00)");
+    if (q.seen > MAX_FORWARDED) { /* refused, not cut short: a dropped filter would mislead */
+        char msg[80];
+        snprintf(msg, sizeof(msg), "too many query parameters (%zu; at most %d)", q.seen,
+                 MAX_FORWARDED);
+        return api_error(r, 400, "query", msg);
+    }
     report_param params[MAX_FORWARDED];
     const char *format = "json";
     for (size_t i = 0; i < q.n; i++) {
@@ -765,23 +791,29 @@ static enum MHD_Result handle_report(request *r)
         ret = api_error(r, 400, field, why);
     } else if (key.influencer[0] && rq.influencer[0] && strcmp(rq.influencer, key.influencer)) {
         ret = api_error(r, 403, "influencer", "this key sees only its own influencer's rows");
+    } else if ((rc = report_check_ids(t, &rq, field, sizeof(field), why, sizeof(why)))) {
+        ret = rc == STORE_NOTFOUND ? api_error(r, 400, field, why)
+                                   : api_error(r, 503, "", "storage unavailable; retry later");
     } else {
         if (key.influencer[0]) /* an influencer's key: her rows only */
             memcpy(rq.influencer, key.influencer, sizeof(rq.influencer));
-        if ((rc = report_run(t, &rq, &res))) {
-            ret = api_error(r, 500, "", store_strerror(rc));
-        } else {
-            text_buf b;
-            text_buf_init(&b, (size_t)256 << 20);
-            report_write(&rq, &res, format[0] == 'c' ? REPORT_CSV : REPORT_JSON, true, &b);
-            report_free(&res);
-            ret = b.failed ? MHD_NO
-                           : queue_text(r, MHD_HTTP_OK,
-                                        format[0] == 'c' ? "text/csv; charset=utf-8"
-                                                         : "application/json",
-                                        b.ptr, b.len);
-            text_buf_free(&b);
-        }
+        rc = report_run(t, &rq, &res);
+        /* The result owns its data: end the read transaction (and release the resize lock)
+         * before formatting and copying up to 256 MiB, so that commits never wait on it. */
+        store_read_end(t);
+        if (rc)
+            return api_error(r, 500, "", store_strerror(rc));
+        text_buf b;
+        text_buf_init(&b, (size_t)256 << 20);
+        report_write(&rq, &res, format[0] == 'c' ? REPORT_CSV : REPORT_JSON, true, &b);
+        report_free(&res);
+        ret = b.failed
+                  ? MHD_NO
+                  : queue_text(r, MHD_HTTP_OK,
+                               format[0] == 'c' ? "text/csv; charset=utf-8" : "application/json",
+                               b.ptr, b.len);
+        text_buf_free(&b);
+        return ret;
     }
     store_read_end(t);
     return ret;

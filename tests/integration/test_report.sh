@@ -99,6 +99,50 @@ csvout=$(curl -s -H "Authorization: Bearer $admin" "$BASE/api/v1/report?by=influ
 expect_eq "$(echo "$csvout" | grep '^budi,' | cut -d, -f1-12)" "budi,IDR,2000,n/a,100,3,3,0,0,1,100000.00,4500.00" "CSV over HTTP"
 pass "the report API: admin, influencer scope, 401, 403"
 
+# Unknown ids are refused, not answered with an empty report (CLI and API alike).
+out=$(jejak report --influencer nobody 2>&1) && fail "a report for an unknown influencer"
+expect_eq "$out" "jejak: --influencer: no influencer 'nobody'" "unknown influencer named"
+out=$(jejak report --campaign nope --format json 2>&1) && fail "a report for an unknown campaign"
+expect_eq "$out" "jejak: --campaign: no campaign 'nope'" "unknown campaign named"
+expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?influencer=nobody")" '^\{"error":"no influencer .nobody.","field":"influencer"\} 400$' "API: unknown influencer"
+expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?campaign=nope")" '"field":"campaign"\} 400$' "API: unknown campaign"
+expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?campaign=launch&tz=UTC")" ' 200$' "API: a known campaign"
+expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?from=9999-12-31&to=9999-12-31")" '"rows":\[\].* 200$' "an empty report (no qsort of NULL)"
+pass "unknown influencer and campaign ids are refused"
+
+# The scheme is case-insensitive; empty parameter names are ignored; past 64 parameters
+# the query is refused (not cut short).
+expect_match "$(req -H "Authorization: bearer $admin" "$BASE/api/v1/report?tz=UTC")" '"rows":.* 200$' "lower-case bearer"
+expect_match "$(req -H "Authorization: BEARER  $admin" "$BASE/api/v1/report?tz=UTC")" '"rows":.* 200$' "upper-case bearer, two spaces"
+expect_match "$(req -H "Authorization: Basic $admin" "$BASE/api/v1/report")" '"field":"authorization"\} 401$' "another scheme"
+expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?&by=influencer&&tz=UTC&")" '"rows":.* 200$' "empty names ignored"
+many=$(printf 'tz=UTC&%.0s' $(seq 1 64)); many=${many%&}
+expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?$many")" '"rows":.* 200$' "64 parameters"
+expect_match "$(req -H "Authorization: Bearer $admin" "$BASE/api/v1/report?$many&model=best")" '^\{"error":"too many query parameters \(65; at most 64\)","field":"query"\} 400$' "65 parameters refused"
+pass "bearer in any case, empty names ignored, more than 64 parameters refused"
+
+# A sale credited to no one is still in the report: its own row, and in the total.
+before=$(jejak report --tz UTC --format json | jq -r '.total.revenue')
+out=$(post '{"shop":"tokoku","order_id":"U1","amount":"70000.00","currency":"IDR"}' "$secret")
+expect_match "$out" '"status":"unattributed".* 202$' "an unattributed order"
+json=$(jejak report --tz UTC --format json)
+expect_eq "$(echo "$json" | jq -c '.rows[] | select(.influencer=="(unattributed)") | [.clicks,.conversions,.revenue]')" '[0,1,"70000.00"]' "the (unattributed) row"
+expect_eq "$(echo "$json" | jq -r '.total.revenue')" "$(echo "$before" | awk '{ printf "%.2f", $1 + 70000 }')" "the total includes it"
+expect_eq "$(jejak report --tz UTC --by campaign --format csv | grep '^(unattributed),' | cut -d, -f1,2,10,11)" "(unattributed),IDR,1,70000.00" "by campaign too"
+expect_eq "$(jejak report --tz UTC --influencer ayu --format json | jq -r '[.rows[].influencer] | join(",")')" "ayu" "a filter leaves it out"
+pass "unattributed sales have their own row and count in the total"
+
+# Amounts past the documented maximum (10^15 minor units) are refused where they enter.
+out=$(post '{"shop":"tokoku","order_id":"HUGE","amount":"40000000000000000.00","currency":"IDR"}' "$secret")
+expect_eq "$out" '{"error":"amount is too large (at most 10000000000000.00 IDR)","field":"amount"} 400' "a huge order"
+out=$(post '{"shop":"tokoku","order_id":"HUGE","amount":"9223372036854775807","currency":"JPY"}' "$secret")
+expect_match "$out" '"field":"amount"\} 400$' "an INT64_MAX order"
+out=$(jejak cost add --influencer ayu --amount 92233720368547758.07 --currency USD 2>&1) && fail "a huge cost was stored"
+expect_eq "$out" "jejak: --amount: amount is too large (at most 10000000000000.00 USD)" "a huge cost"
+jejak cost model --influencer ayu cpc 10000000000000.01 USD 2>/dev/null && fail "a huge price was stored"
+expect_eq "$(jejak report --tz UTC --format json | jq -r '[.totals[].revenue, .totals[].cost] | join(" ")')" "$(echo "$json" | jq -r '[.totals[].revenue, .totals[].cost] | join(" ")')" "nothing of them counted"
+pass "amounts past 10^15 minor units are refused (postback, cost, price)"
+
 stop_daemon
-expect_eq "$(jejak rollups rebuild --check)" "rollups match a rebuild from raw records (2 rows)" "live rollups equal a rebuild"
+expect_eq "$(jejak rollups rebuild --check)" "rollups match a rebuild from raw records (3 rows)" "live rollups equal a rebuild"
 pass "rollups equal a rebuild from raw records"

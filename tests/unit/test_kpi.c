@@ -121,22 +121,38 @@ static void test_engagement_rate(void **state)
 {
     (void)state;
     int by_imp = -1;
-    kpi_value v = kpi_engagement_rate(50, 1000, 2000, &by_imp);
+    kpi_value v = kpi_engagement_rate(50, 1000, 50, 2000, &by_imp);
     assert_int_equal(v.ok, 1);
     assert_true(v.value == 5.0);
     assert_int_equal(by_imp, 0);
 
     by_imp = -1;
-    v = kpi_engagement_rate(50, 0, 2000, &by_imp);
+    v = kpi_engagement_rate(0, 0, 50, 2000, &by_imp);
     assert_int_equal(v.ok, 1);
     assert_true(v.value == 2.5);
     assert_int_equal(by_imp, 1);
 
-    v = kpi_engagement_rate(50, 0, 2000, NULL);
+    v = kpi_engagement_rate(0, 0, 50, 2000, NULL);
     assert_true(v.ok == 1 && v.value == 2.5);
 
-    is_na(kpi_engagement_rate(50, 0, 0, &by_imp));
-    is_na(kpi_engagement_rate(0, 0, 0, NULL));
+    is_na(kpi_engagement_rate(50, 0, 50, 0, &by_imp));
+    is_na(kpi_engagement_rate(0, 0, 0, 0, NULL));
+}
+
+/* known-answers.md, "Engagement rate over several rows": A impressions 250,000, no reach,
+ * engagements 18,000; B impressions 20,000, reach 15,000, engagements 1,300. By reach (B
+ * only): 8.67%; by impressions (both): 7.15%; never 19,300 / 15,000 = 128.67%. */
+static void test_engagement_rate_over_rows(void **state)
+{
+    (void)state;
+    int by_imp = -1;
+    kpi_value v = kpi_engagement_rate(1300, 15000, 18000 + 1300, 250000 + 20000, &by_imp);
+    assert_int_equal(v.ok, 1);
+    assert_int_equal(by_imp, 0);
+    assert_true(fabs(v.value - 8.666666666666666) < 1e-12);
+    v = kpi_engagement_rate(0, 0, 18000 + 1300, 250000 + 20000, &by_imp);
+    assert_int_equal(by_imp, 1);
+    assert_true(fabs(v.value - 7.148148148148148) < 1e-12);
 }
 
 static void test_na_is_not_a_number(void **state)
@@ -182,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_epc),
         cmocka_unit_test(test_aov),
         cmocka_unit_test(test_engagement_rate),
+        cmocka_unit_test(test_engagement_rate_over_rows),
         cmocka_unit_test(test_na_is_not_a_number),
         cmocka_unit_test(test_tiers),
     };

@@ -113,22 +113,70 @@ static void test_parse_valid(void **state)
 static void test_parse_limits(void **state)
 {
     (void)state;
-    assert_true(parse_ok("92233720368547758.07", "USD", 0) == INT64_MAX);
-    assert_true(parse_ok("92233720368547758.07", "USD", 1) == INT64_MAX);
-    assert_true(parse_ok("-92233720368547758.08", "USD", 1) == INT64_MIN);
-    assert_true(parse_ok("9223372036854775807", "JPY", 0) == INT64_MAX);
-    assert_true(parse_ok("-9223372036854775808", "JPY", 1) == INT64_MIN);
-    assert_true(parse_ok("92233720368547758", "USD", 0) == INT64_C(9223372036854775800));
-    assert_true(parse_ok("922337203685477.5807", "CLF", 0) == INT64_MAX);
+    /* The documented maximum: 10^15 minor units, either sign, in every currency. */
+    assert_true(MONEY_MAX_MINOR == INT64_C(1000000000000000));
+    assert_true(parse_ok("10000000000000.00", "USD", 0) == MONEY_MAX_MINOR);
+    assert_true(parse_ok("10000000000000", "IDR", 0) == MONEY_MAX_MINOR);
+    assert_true(parse_ok("-10000000000000.00", "USD", 1) == -MONEY_MAX_MINOR);
+    assert_true(parse_ok("1000000000000000", "JPY", 0) == MONEY_MAX_MINOR);
+    assert_true(parse_ok("100000000000.0000", "CLF", 0) == MONEY_MAX_MINOR);
+    assert_true(parse_ok("9999999999999.99", "IDR", 0) == MONEY_MAX_MINOR - 1);
 
-    parse_err("92233720368547758.08", "USD", 0, "amount is too large");
-    parse_err("92233720368547758.08", "USD", 1, "amount is too large");
-    parse_err("-92233720368547758.09", "USD", 1, "amount is too large");
-    parse_err("9223372036854775808", "JPY", 0, "amount is too large");
-    parse_err("-9223372036854775809", "JPY", 1, "amount is too large");
-    parse_err("92233720368547759", "USD", 0, "amount is too large"); /* overflow on scaling */
-    parse_err("99999999999999999999999999999999999999", "IDR", 0, "amount is too large");
-    parse_err("18446744073709551616", "JPY", 0, "amount is too large"); /* 2^64 */
+    parse_err("10000000000000.01", "USD", 0, "amount is too large (at most 10000000000000.00 USD)");
+    parse_err("-10000000000000.01", "USD", 1,
+              "amount is too large (at most 10000000000000.00 USD)");
+    parse_err("1000000000000001", "JPY", 0, "amount is too large (at most 1000000000000000 JPY)");
+    parse_err("100000000000.0001", "CLF", 0, "amount is too large (at most 100000000000.0000 CLF)");
+    /* The figures of the issue: each wrapped a sum before the cap. */
+    parse_err("40000000000000000.00", "IDR", 0,
+              "amount is too large (at most 10000000000000.00 IDR)");
+    parse_err("9223372036854775807", "JPY", 0,
+              "amount is too large (at most 1000000000000000 JPY)");
+    parse_err("92233720368547758.07", "USD", 0,
+              "amount is too large (at most 10000000000000.00 USD)");
+    /* Far beyond int64: still a clean refusal, no UB. */
+    parse_err("92233720368547758.08", "USD", 1,
+              "amount is too large (at most 10000000000000.00 USD)");
+    parse_err("-9223372036854775809", "JPY", 1,
+              "amount is too large (at most 1000000000000000 JPY)");
+    parse_err("92233720368547759", "USD", 0, "amount is too large (at most 10000000000000.00 USD)");
+    parse_err("99999999999999999999999999999999999999", "IDR", 0,
+              "amount is too large (at most 10000000000000.00 IDR)");
+    parse_err("18446744073709551616", "JPY", 0,
+              "amount is too large (at most 1000000000000000 JPY)");
+}
+
+static void test_checked_arithmetic(void **state)
+{
+    (void)state;
+    int64_t v = 7;
+    assert_int_equal(money_add(1, 2, &v), 0);
+    assert_int_equal(v, 3);
+    assert_int_equal(money_add(INT64_MAX - 1, 1, &v), 0);
+    assert_true(v == INT64_MAX);
+    assert_int_equal(money_add(-5, INT64_MIN + 5, &v), 0);
+    assert_true(v == INT64_MIN);
+    v = 7;
+    assert_int_equal(money_add(INT64_MAX, 1, &v), -1);
+    assert_int_equal(v, 7); /* untouched */
+    assert_int_equal(money_add(INT64_MIN, -1, &v), -1);
+    /* Four orders of the issue's 40,000,000,000,000,000.00 IDR: the third add fails. */
+    int64_t sum = 0, one = INT64_C(4000000000000000000);
+    assert_int_equal(money_add(sum, one, &sum), 0);
+    assert_int_equal(money_add(sum, one, &sum), 0);
+    assert_int_equal(money_add(sum, one, &sum), -1);
+    assert_true(sum == 2 * one);
+
+    assert_int_equal(money_mul(1500, 1000, &v), 0);
+    assert_int_equal(v, 1500000);
+    assert_int_equal(money_mul(-3, 4, &v), 0);
+    assert_int_equal(v, -12);
+    v = 9;
+    assert_int_equal(money_mul(MONEY_MAX_MINOR, 9224, &v), -1); /* 9.224e18 > INT64_MAX */
+    assert_int_equal(v, 9);
+    assert_int_equal(money_mul(MONEY_MAX_MINOR, 9223, &v), 0);
+    assert_true(v == INT64_C(9223000000000000000));
+    assert_int_equal(money_mul(INT64_MIN, -1, &v), -1);
 }
 
 static void test_parse_too_many_decimals(void **state)
@@ -272,8 +320,9 @@ static void test_round_trip(void **state)
         int64_t v = (int64_t)(r >> (r & 63)); /* all magnitudes */
         if (r & 1u << 20)
             v = -v;
+        v %= MONEY_MAX_MINOR + 1; /* what parses: the documented maximum, either sign */
         if (i == 0)
-            v = INT64_MIN;
+            v = -MONEY_MAX_MINOR;
         const char *c = cur[i % 5];
         char text[MONEY_TEXT_MAX];
         assert_true(money_format(v, c, text, sizeof text) > 0);
@@ -291,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_exponent_table_sorted_and_complete),
         cmocka_unit_test(test_parse_valid),
         cmocka_unit_test(test_parse_limits),
+        cmocka_unit_test(test_checked_arithmetic),
         cmocka_unit_test(test_parse_too_many_decimals),
         cmocka_unit_test(test_parse_malformed),
         cmocka_unit_test(test_parse_bad_arguments),

@@ -1111,6 +1111,337 @@ static void test_json_kpis(void **state)
     report_free(&r);
 }
 
+/* Writes the report in format fmt into a fresh buffer the caller frees. */
+static void write_to(const report_query *q, const report_result *r, report_format fmt, bool wide,
+                     text_buf *b)
+{
+    text_buf_init(b, 1 << 22);
+    report_write(q, r, fmt, wide, b);
+    assert_false(b->failed);
+}
+
+/* An approved sale credited to no one is in every grouped report, as an (unattributed) row,
+ * and in the totals; a filter on an influencer or campaign leaves it out. */
+static void test_unattributed_row(void **state)
+{
+    fixture *f = *state;
+    add_influencer(f, "budi", 20000);
+    add_link(f, "budi-ig", "budi", "launch", "instagram", "social", "reel");
+    rec_click k = click(f, "budi-ig", f->d + 9 * HOUR);
+    int64_t ts = f->d + 10 * HOUR;
+    (void)convert(f, "A1", &k, NULL, 9000, "USD", ts, REC_STATUS_APPROVED);
+    assert_int_equal(convert(f, "U1", NULL, NULL, 4000, "USD", ts, REC_STATUS_APPROVED).via,
+                     REC_VIA_NONE);
+    assert_int_equal(convert(f, "U2", NULL, "NOPE", 1000, "USD", ts, REC_STATUS_APPROVED).via,
+                     REC_VIA_NONE);
+    (void)convert(f, "U3", NULL, NULL, 50000, "USD", ts, REC_STATUS_PENDING); /* not counted */
+
+    static const char *const dims[] = {"influencer", "campaign", "link", "source",
+                                       "medium",     "content",  "tier"};
+    for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
+        char by[32];
+        snprintf(by, sizeof(by), "by=%s", dims[i]);
+        const char *args[] = {"from=2026-11-20", "to=2026-11-20", by, NULL};
+        report_query q;
+        report_result r;
+        run(f, args, &q, &r);
+        const report_group *u = group(&r, "(unattributed)", NULL);
+        assert_int_equal(u->clicks, 0);
+        expect_money(u, "USD", 2 * (int64_t)MODEL_SHARE_ONE, 5000, 0);
+        expect_money(&r.total, "USD", 3 * (int64_t)MODEL_SHARE_ONE, 14000, 0);
+        report_free(&r);
+    }
+    /* Under every model, and beside a day. */
+    const char *lin[] = {"from=2026-11-20", "to=2026-11-20", "model=linear",
+                         "by=influencer",   "by=day",        NULL};
+    report_query q;
+    report_result r;
+    run(f, lin, &q, &r);
+    expect_money(group(&r, "(unattributed)", "2026-11-20"), "USD", 2 * (int64_t)MODEL_SHARE_ONE,
+                 5000, 0);
+    report_free(&r);
+    /* By day alone, the day holds every sale. */
+    const char *day[] = {"from=2026-11-20", "to=2026-11-20", "by=day", NULL};
+    run(f, day, &q, &r);
+    expect_money(group(&r, "2026-11-20", NULL), "USD", 3 * (int64_t)MODEL_SHARE_ONE, 14000, 0);
+    report_free(&r);
+    /* Filters: only budi's. */
+    const char *mine[] = {"from=2026-11-20", "to=2026-11-20", "influencer=budi", NULL};
+    run(f, mine, &q, &r);
+    assert_int_equal(r.ngroups, 1);
+    expect_money(&r.total, "USD", MODEL_SHARE_ONE, 9000, 0);
+    report_free(&r);
+    /* The JSON names the row. */
+    const char *all[] = {"from=2026-11-20", "to=2026-11-20", NULL};
+    run(f, all, &q, &r);
+    text_buf b;
+    write_to(&q, &r, REPORT_JSON, false, &b);
+    char row[2048];
+    json_row(b.ptr, "(unattributed)", row, sizeof(row));
+    expect_json(row, "conversions", "2");
+    expect_json(row, "revenue", "\"50.00\"");
+    text_buf_free(&b);
+    report_free(&r);
+}
+
+/* No currency is dropped: 20 currencies in one group give 20 lines and 20 totals. */
+static void test_many_currencies(void **state)
+{
+    fixture *f = *state;
+    static const char *const codes[] = {"AED", "AUD", "BRL", "CAD", "CHF", "CNY", "DKK",
+                                        "EUR", "GBP", "HKD", "IDR", "INR", "JPY", "KRW",
+                                        "MYR", "NOK", "PHP", "SEK", "SGD", "USD"};
+    enum { N = sizeof(codes) / sizeof(codes[0]) };
+    add_influencer(f, "budi", 20000);
+    add_link(f, "budi-ig", "budi", "launch", "instagram", "social", "reel");
+    int64_t ts = f->d + 10 * HOUR;
+    for (int i = 0; i < N; i++) {
+        rec_click k = click(f, "budi-ig", f->d + 9 * HOUR + i * MIN);
+        char order[16];
+        snprintf(order, sizeof(order), "M%d", i);
+        (void)convert(f, order, &k, NULL, 100 + i, codes[i], ts, REC_STATUS_APPROVED);
+    }
+    const char *args[] = {"from=2026-11-20", "to=2026-11-20", NULL};
+    report_query q;
+    report_result r;
+    run(f, args, &q, &r);
+    assert_int_equal(r.total.nmoney, N);
+    for (int i = 0; i < N; i++)
+        expect_money(&r.total, codes[i], MODEL_SHARE_ONE, 100 + i, 0);
+    text_buf b;
+    write_to(&q, &r, REPORT_CSV, false, &b);
+    size_t lines = 0, totals = 0;
+    for (const char *p = b.ptr; (p = strchr(p, '\n')); p++) {
+        lines++;
+        totals += !strncmp(p + 1, "total,", 6);
+    }
+    assert_int_equal(lines, 1 + N + N); /* header, rows, totals */
+    assert_int_equal(totals, N);
+    text_buf_free(&b);
+    write_to(&q, &r, REPORT_JSON, false, &b);
+    size_t n = 0;
+    for (const char *p = b.ptr; (p = strstr(p, "\"currency\":\"")); p++)
+        n++;
+    assert_int_equal(n, N + N); /* rows, then totals ("total" has none: many currencies) */
+    text_buf_free(&b);
+    write_to(&q, &r, REPORT_TABLE, false, &b);
+    lines = 0;
+    for (const char *p = b.ptr; (p = strchr(p, '\n')); p++)
+        lines++;
+    assert_int_equal(lines, 1 + N + 1 + N); /* header, rows, rule, totals */
+    text_buf_free(&b);
+    report_free(&r);
+}
+
+/* A sum past int64 is never shown wrapped: the figure reads "overflow", and so do the rates
+ * made from it. */
+static void test_money_overflow_shown(void **state)
+{
+    fixture *f = *state;
+    add_influencer(f, "budi", 20000);
+    add_influencer(f, "ayu", 20000);
+    add_link(f, "budi-ig", "budi", "launch", "instagram", "social", "reel");
+    add_link(f, "ayu-ig", "ayu", "launch", "instagram", "social", "reel");
+    /* Two fees that each fit (stored before amounts were capped) but not their sum. */
+    add_cost(f, "budi", "launch", "2026-11-20", INT64_MAX - 1, "USD");
+    add_cost(f, "budi", "launch", "2026-11-20", INT64_MAX - 1, "USD");
+    /* CPC: 10^15 x 10,000 clicks. */
+    add_pay(f, "ayu", "", REC_PAY_CPC, INT64_C(1000000000000000), "IDR", 0);
+    add_counts(f, "ayu-ig", f->d + 9 * HOUR, 10000);
+    rec_click k = click(f, "ayu-ig", f->d + 9 * HOUR);
+    (void)convert(f, "A1", &k, NULL, 5000, "IDR", f->d + 10 * HOUR, REC_STATUS_APPROVED);
+    const char *args[] = {"from=2026-11-20", "to=2026-11-20", NULL};
+    report_query q;
+    report_result r;
+    run(f, args, &q, &r);
+    const report_money *bm = money(group(&r, "budi", NULL), "USD");
+    assert_true(bm->overflow & REPORT_OVERFLOW_COST);
+    const report_money *am = money(group(&r, "ayu", NULL), "IDR");
+    assert_true(am->overflow & REPORT_OVERFLOW_COST);
+    assert_false(am->overflow & REPORT_OVERFLOW_REVENUE);
+    assert_int_equal(am->revenue, 5000);
+    text_buf b;
+    write_to(&q, &r, REPORT_JSON, false, &b);
+    char row[2048];
+    json_row(b.ptr, "budi", row, sizeof(row));
+    expect_json(row, "cost", "\"overflow\"");
+    expect_json(row, "roi", "\"overflow\"");
+    expect_json(row, "roas", "\"overflow\"");
+    json_row(b.ptr, "ayu", row, sizeof(row));
+    expect_json(row, "cost", "\"overflow\"");
+    expect_json(row, "revenue", "\"50.00\"");
+    expect_json_num(row, "epc", 50.0 / 10001); /* revenue is fine: 50.00 over 10,001 clicks */
+    assert_null(strstr(b.ptr, "\"-"));         /* nothing wrapped negative */
+    text_buf_free(&b);
+    write_to(&q, &r, REPORT_TABLE, true, &b);
+    assert_non_null(strstr(b.ptr, "overflow"));
+    assert_null(strstr(b.ptr, " -"));
+    text_buf_free(&b);
+    report_free(&r);
+
+    /* A total over groups that each fit. */
+    add_influencer(f, "cici", 20000);
+    add_cost(f, "ayu", "", "2026-11-21", INT64_MAX / 2 + 1, "EUR");
+    add_cost(f, "cici", "", "2026-11-21", INT64_MAX / 2 + 1, "EUR");
+    const char *next[] = {"from=2026-11-21", "to=2026-11-21", NULL};
+    run(f, next, &q, &r);
+    assert_false(money(group(&r, "ayu", NULL), "EUR")->overflow);
+    assert_true(money(&r.total, "EUR")->overflow & REPORT_OVERFLOW_COST);
+    write_to(&q, &r, REPORT_CSV, false, &b);
+    assert_non_null(strstr(b.ptr, "\ntotal,EUR,n/a,n/a,n/a,0,0,0,0,0,0.00,overflow,"));
+    text_buf_free(&b);
+    report_free(&r);
+}
+
+/* An empty report (no row at all, a day far away) is fine: no qsort of NULL. */
+static void test_empty_report(void **state)
+{
+    fixture *f = *state;
+    const char *args[] = {"from=9999-12-31", "to=9999-12-31", NULL};
+    report_query q;
+    report_result r;
+    run(f, args, &q, &r);
+    assert_int_equal(r.ngroups, 0);
+    assert_int_equal(r.total.nmoney, 0);
+    text_buf b;
+    write_to(&q, &r, REPORT_JSON, false, &b);
+    assert_non_null(strstr(b.ptr, "\"rows\":[],"));
+    text_buf_free(&b);
+    report_free(&r);
+}
+
+static void add_metric_for(fixture *f, const char *inf, const char *camp, uint8_t has,
+                           uint64_t impressions, uint64_t reach, uint64_t engagements)
+{
+    rec_metric m;
+    memset(&m, 0, sizeof(m));
+    snprintf(m.date, sizeof(m.date), "2026-11-20");
+    snprintf(m.influencer, sizeof(m.influencer), "%s", inf);
+    snprintf(m.campaign, sizeof(m.campaign), "%s", camp);
+    m.has = has;
+    m.impressions = impressions;
+    m.reach = reach;
+    m.engagements = engagements;
+    put(f, P_METRIC, &m);
+}
+
+/* known-answers.md, "Engagement rate over several rows": numerator and denominator come from
+ * the same rows. A: impressions 250,000, no reach, 18,000 engagements; B: impressions 20,000,
+ * reach 15,000, 1,300 engagements. By reach 1,300 / 15,000 = 8.67%, never 128.67%. */
+static void test_engagement_rate_basis(void **state)
+{
+    fixture *f = *state;
+    add_influencer(f, "budi", 20000);
+    add_metric_for(f, "budi", "a", REC_HAS_IMPRESSIONS | REC_HAS_ENGAGEMENTS, 250000, 0, 18000);
+    add_metric_for(f, "budi", "b", REC_HAS_IMPRESSIONS | REC_HAS_REACH | REC_HAS_ENGAGEMENTS, 20000,
+                   15000, 1300);
+    /* Reach without engagements adds to reach, not to the rate's basis. */
+    add_metric_for(f, "budi", "c", REC_HAS_REACH, 0, 5000, 0);
+    /* Only impressions and engagements: by impressions, both rows. */
+    add_influencer(f, "ayu", 20000);
+    add_metric_for(f, "ayu", "a", REC_HAS_IMPRESSIONS | REC_HAS_ENGAGEMENTS, 250000, 0, 18000);
+    add_metric_for(f, "ayu", "b", REC_HAS_IMPRESSIONS | REC_HAS_ENGAGEMENTS, 20000, 0, 1300);
+    add_metric_for(f, "ayu", "c", REC_HAS_ENGAGEMENTS, 0, 0, 700); /* no basis at all */
+    const char *args[] = {"from=2026-11-20", "to=2026-11-20", NULL};
+    report_query q;
+    report_result r;
+    run(f, args, &q, &r);
+    text_buf b;
+    write_to(&q, &r, REPORT_JSON, false, &b);
+    char row[2048];
+    json_row(b.ptr, "budi", row, sizeof(row));
+    expect_json(row, "reach", "20000");
+    expect_json(row, "engagements", "19300");
+    expect_json_num(row, "engagement_rate", 1300.0 * 100 / 15000);
+    expect_json(row, "engagement_basis", "\"reach\"");
+    json_row(b.ptr, "ayu", row, sizeof(row));
+    expect_json(row, "engagements", "20000");
+    expect_json_num(row, "engagement_rate", 19300.0 * 100 / 270000);
+    expect_json(row, "engagement_basis", "\"impressions\"");
+    /* The total: budi's B has reach, so the total is by reach over B alone. */
+    const char *tot = strstr(b.ptr, "\"total\":");
+    assert_non_null(tot);
+    expect_json_num(tot, "engagement_rate", 1300.0 * 100 / 15000);
+    text_buf_free(&b);
+    write_to(&q, &r, REPORT_TABLE, true, &b);
+    assert_non_null(strstr(b.ptr, "8.67% reach"));
+    assert_non_null(strstr(b.ptr, "7.15% impr."));
+    assert_null(strstr(b.ptr, "128.67%"));
+    text_buf_free(&b);
+    report_free(&r);
+}
+
+/* The table shows small rates with two significant digits: a mega influencer's CTR of
+ * 30 clicks over 2,000,000 impressions is 0.0015%, not 0.00%. */
+static void test_table_small_rates(void **state)
+{
+    fixture *f = *state;
+    add_influencer(f, "mega", 2000000);
+    add_link(f, "mega-ig", "mega", "launch", "instagram", "social", "reel");
+    add_counts(f, "mega-ig", f->d + 9 * HOUR, 30);
+    add_metric(f, "2026-11-20", "mega", REC_HAS_IMPRESSIONS, 2000000, 0, 0);
+    add_influencer(f, "mid", 20000);
+    add_link(f, "mid-ig", "mid", "launch", "instagram", "social", "reel");
+    add_counts(f, "mid-ig", f->d + 9 * HOUR, 5);
+    add_metric(f, "2026-11-20", "mid", REC_HAS_IMPRESSIONS, 1000, 0, 0);
+    const char *args[] = {"from=2026-11-20", "to=2026-11-20", NULL};
+    report_query q;
+    report_result r;
+    run(f, args, &q, &r);
+    text_buf b;
+    write_to(&q, &r, REPORT_TABLE, true, &b);
+    const char *mega = strstr(b.ptr, "\nmega ");
+    assert_non_null(mega);
+    const char *eol = strchr(mega + 1, '\n');
+    char line[512];
+    snprintf(line, sizeof(line), "%.*s", (int)(eol - mega - 1), mega + 1);
+    if (!strstr(line, " 0.0015% "))
+        fail_msg("mega's CTR is not 0.0015%%: %s", line);
+    const char *mid = strstr(b.ptr, "\nmid ");
+    assert_non_null(mid);
+    eol = strchr(mid + 1, '\n');
+    snprintf(line, sizeof(line), "%.*s", (int)(eol - mid - 1), mid + 1);
+    if (!strstr(line, " 0.50% "))
+        fail_msg("mid's CTR is not 0.50%%: %s", line);
+    text_buf_free(&b);
+    report_free(&r);
+}
+
+/* Filters name ids that must exist: an unknown one is refused, naming the field. */
+static void test_unknown_ids_refused(void **state)
+{
+    fixture *f = *state;
+    add_influencer(f, "budi", 20000);
+    rec_campaign c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.id, sizeof(c.id), "launch");
+    put(f, P_CAMP, &c);
+    static const struct {
+        const char *key, *value;
+        int rc;
+        const char *field, *err;
+    } cases[] = {
+        {"influencer", "budi", STORE_OK, "", ""},
+        {"campaign", "launch", STORE_OK, "", ""},
+        {"influencer", "nobody", STORE_NOTFOUND, "influencer", "no influencer 'nobody'"},
+        {"campaign", "nope", STORE_NOTFOUND, "campaign", "no campaign 'nope'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        report_param p[1] = {{cases[i].key, cases[i].value}};
+        report_query q;
+        char field[32] = "", err[160] = "";
+        assert_int_equal(
+            report_query_parse(p, 1, "UTC", f->d, &q, field, sizeof(field), err, sizeof(err)), 0);
+        store_txn *t;
+        assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
+        int rc = report_check_ids(t, &q, field, sizeof(field), err, sizeof(err));
+        store_read_end(t);
+        assert_int_equal(rc, cases[i].rc);
+        assert_string_equal(field, cases[i].field);
+        assert_string_equal(err, cases[i].err);
+    }
+}
+
 /* The linear model's half conversions are printed exactly. */
 static void test_json_fractional_conversions(void **state)
 {
@@ -1238,6 +1569,13 @@ int main(void)
         T(test_flat_fee_largest_remainder),
         T(test_json_kpis),
         T(test_json_fractional_conversions),
+        T(test_unattributed_row),
+        T(test_many_currencies),
+        T(test_money_overflow_shown),
+        T(test_empty_report),
+        T(test_engagement_rate_basis),
+        T(test_table_small_rates),
+        T(test_unknown_ids_refused),
         T(test_concurrent_reports),
     };
 #undef T

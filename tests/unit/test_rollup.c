@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "attribution/ledger.h"
+#include "attribution/money.h"
 #include "attribution/model.h"
 #include "storage/clicks.h"
 #include "storage/id.h"
@@ -148,12 +149,13 @@ static void add(fixture *f, add_ctx *x)
 
 /* ---- scanning ---------------------------------------------------------------------------- */
 
-enum { MAX_ROWS = 32 };
+enum { MAX_ROWS = 32, MAX_GOT_MONEY = 128 };
 typedef struct {
     int64_t bucket;
     rollup_kind kind;
     char name[REC_ID], name2[REC_ID];
-    rollup_row row;
+    rollup_row row; /* row.money points to money below */
+    rollup_money money[MAX_GOT_MONEY];
 } got_row;
 
 typedef struct {
@@ -175,7 +177,11 @@ static int collect(int64_t bucket, rollup_kind kind, const char *name, const cha
     r->kind = kind;
     snprintf(r->name, sizeof(r->name), "%s", name);
     snprintf(r->name2, sizeof(r->name2), "%s", name2);
+    /* A scanned row's money is rollup.c's, valid during the call: keep a copy. */
+    assert_true(row->nmoney <= MAX_GOT_MONEY);
     r->row = *row;
+    memcpy(r->money, row->money, row->nmoney * sizeof(*row->money));
+    r->row.money = r->money;
     return g->stop_after && g->n == g->stop_after ? 7 : 0;
 }
 
@@ -329,14 +335,158 @@ static void test_only_approved_attributed(void **state)
         add(f, &x);
         rec_conversion_free(&c);
     }
-    rec_conversion none = make_conv(f->t0, REC_STATUS_APPROVED, "USD");
-    none.via = REC_VIA_NONE;
-    add_ctx x = {.conv = &none, .sign = +1};
-    add(f, &x);
-    rec_conversion_free(&none);
     got g;
     assert_int_equal(scan(f, 0, f->t0 + DAY, &g), STORE_OK);
     assert_int_equal(g.n, 0);
+}
+
+/* A sale credited to no one is still a sale: it has a row of its own (kind ROLLUP_NONE, no
+ * name), one conversion and its whole amount under every model; a refund takes it out. */
+static void test_unattributed_row(void **state)
+{
+    fixture *f = *state;
+    rec_conversion none = make_conv(f->t0 + MIN, REC_STATUS_APPROVED, "USD");
+    for (int m = 0; m < REC_MODELS; m++) {
+        free(none.credits[m]);
+        none.credits[m] = NULL;
+        none.ncredits[m] = 0;
+    }
+    none.via = REC_VIA_NONE;
+    none.amount = 25000;
+    add_ctx x = {.conv = &none, .sign = +1};
+    add(f, &x);
+    add(f, &x);                 /* a second one in the same quarter hour */
+    rec_conversion lead = none; /* no amount: "XXX" */
+    lead.currency[0] = '\0';
+    lead.amount = 0;
+    x.conv = &lead;
+    add(f, &x);
+    got g;
+    assert_int_equal(scan(f, 0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.rows[0].kind, ROLLUP_NONE);
+    assert_int_equal(g.rows[0].bucket, f->t0);
+    assert_string_equal(g.rows[0].name, "");
+    assert_string_equal(g.rows[0].name2, "");
+    assert_int_equal(g.rows[0].row.clicks, 0);
+    for (int m = 0; m < REC_MODELS; m++) {
+        const rollup_money *mm = money(&g.rows[0].row, m, "USD");
+        assert_non_null(mm);
+        assert_int_equal(mm->parts, 2 * (int64_t)MODEL_SHARE_ONE);
+        assert_int_equal(mm->revenue, 50000);
+        mm = money(&g.rows[0].row, m, "XXX");
+        assert_non_null(mm);
+        assert_int_equal(mm->parts, MODEL_SHARE_ONE);
+    }
+    /* The day level holds the same. */
+    store_txn *t;
+    assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(rollup_scan_days(t, 0, f->t0 + DAY, collect, &g), STORE_OK);
+    store_read_end(t);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.rows[0].kind, ROLLUP_NONE);
+    assert_int_equal(money(&g.rows[0].row, 0, "USD")->revenue, 50000);
+
+    x = (add_ctx){.conv = &none, .sign = -1};
+    add(f, &x);
+    assert_int_equal(scan(f, 0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(money(&g.rows[0].row, 2, "USD")->parts, MODEL_SHARE_ONE);
+    assert_int_equal(money(&g.rows[0].row, 2, "USD")->revenue, 25000);
+    rec_conversion_free(&none);
+}
+
+/* Every currency a shop can send (all of ISO 4217's, and "no currency") fits in one link's
+ * quarter hour: the 13th used to be refused as corrupt, so its postback got a 503 forever. */
+typedef struct {
+    unsigned nmoney, bad;
+} link_count;
+
+static int count_link_money(int64_t bucket, rollup_kind kind, const char *name, const char *name2,
+                            const rollup_row *row, void *arg)
+{
+    link_count *x = arg;
+    (void)bucket;
+    (void)name2;
+    if (kind != ROLLUP_LINK || strcmp(name, "budi-ig"))
+        return 0;
+    x->nmoney = row->nmoney;
+    for (unsigned i = 0; i < row->nmoney; i++) {
+        const rollup_money *m = &row->money[i];
+        x->bad += m->parts != (int64_t)(m->model + 1) * 100000000 ||
+                  m->revenue != (int64_t)(m->model + 1) * 1000;
+    }
+    return 0;
+}
+
+static void test_every_currency_in_one_row(void **state)
+{
+    fixture *f = *state;
+    unsigned n = 0;
+    char code[4] = "AAA";
+    for (code[0] = 'A'; code[0] <= 'Z'; code[0]++)
+        for (code[1] = 'A'; code[1] <= 'Z'; code[1]++)
+            for (code[2] = 'A'; code[2] <= 'Z'; code[2]++) {
+                if (money_exponent(code) < 0)
+                    continue;
+                rec_conversion c = make_conv(f->t0 + MIN, REC_STATUS_APPROVED, code);
+                add_ctx x = {.conv = &c, .sign = +1};
+                if (store_update(f->s, add_fn, &x) != STORE_OK)
+                    fail_msg("currency number %u (%s) refused", n + 1, code);
+                rec_conversion_free(&c);
+                n++;
+            }
+    rec_conversion c = make_conv(f->t0 + MIN, REC_STATUS_APPROVED, ""); /* "XXX" */
+    add_ctx x = {.conv = &c, .sign = +1};
+    add(f, &x);
+    rec_conversion_free(&c);
+    n++;
+    assert_true(n <= ROLLUP_MAX_CURRENCIES);
+    link_count lc = {0, 0};
+    store_txn *t;
+    assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
+    assert_int_equal(rollup_scan(t, 0, f->t0 + DAY, count_link_money, &lc), STORE_OK);
+    assert_int_equal(lc.nmoney, n * REC_MODELS);
+    assert_int_equal(lc.bad, 0);
+    lc = (link_count){0, 0};
+    assert_int_equal(rollup_scan_days(t, 0, f->t0 + DAY, count_link_money, &lc), STORE_OK);
+    store_read_end(t);
+    assert_int_equal(lc.nmoney, n * REC_MODELS);
+}
+
+/* A sum that would leave int64 refuses the conversion with STORE_RANGE and changes
+ * nothing: never a wrapped number. */
+static void test_sum_overflow_refused(void **state)
+{
+    fixture *f = *state;
+    rec_conversion big = make_conv(f->t0, REC_STATUS_APPROVED, "JPY");
+    for (int m = 0; m < REC_MODELS; m++)
+        big.credits[m][0].amount = INT64_MAX - 5;
+    add_ctx x = {.conv = &big, .sign = +1};
+    add(f, &x);
+    rec_conversion more = make_conv(f->t0 + MIN, REC_STATUS_APPROVED, "JPY");
+    x.conv = &more;
+    assert_int_equal(store_update(f->s, add_fn, &x), STORE_RANGE);
+    got g;
+    assert_int_equal(scan(f, 0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 2); /* the coupon row and the link row, as after the first */
+    const rollup_row *link = g.rows[0].kind == ROLLUP_LINK ? &g.rows[0].row : &g.rows[1].row;
+    assert_true(money(link, 0, "JPY")->revenue == INT64_MAX - 5);
+    assert_int_equal(money(link, 0, "JPY")->parts, 100000000);
+    /* Parts too. */
+    rec_conversion parts = make_conv(f->t0 + 2 * MIN, REC_STATUS_APPROVED, "EUR");
+    parts.credits[1][0].share = INT64_MAX;
+    x.conv = &parts;
+    add(f, &x);
+    parts.credits[1][0].share = 1;
+    assert_int_equal(store_update(f->s, add_fn, &x), STORE_RANGE);
+    /* Taking a stored amount out can never overflow: the refund goes through. */
+    x = (add_ctx){.conv = &big, .sign = -1};
+    add(f, &x);
+    assert_string_equal(store_strerror(STORE_RANGE), "a total would overflow");
+    rec_conversion_free(&big);
+    rec_conversion_free(&more);
+    rec_conversion_free(&parts);
 }
 
 static void test_scan_bounds(void **state)
@@ -542,6 +692,34 @@ static int copy_val(fixture *f, const uint8_t *key, size_t klen, uint8_t *out, s
     return (int)n;
 }
 
+/* Through the ledger, as a postback is recorded: the conversion whose sums would overflow
+ * gets STORE_RANGE (the postback route's 422), and it is not stored at all. */
+static void test_ledger_refuses_overflow(void **state)
+{
+    fixture *f = *state;
+    rec_conversion c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.shop, sizeof(c.shop), "shop1");
+    snprintf(c.order_id, sizeof(c.order_id), "BIG-1");
+    c.status = REC_STATUS_APPROVED;
+    c.amount = INT64_MAX - 5; /* stored before amounts were capped at parse */
+    snprintf(c.currency, sizeof(c.currency), "JPY");
+    c.ts_ms = f->t0;
+    seed_ctx s = {NULL, 0, &c};
+    assert_int_equal(store_update(f->s, seed_fn, &s), STORE_OK);
+    snprintf(c.order_id, sizeof(c.order_id), "BIG-2");
+    c.amount = 100;
+    assert_int_equal(store_update(f->s, seed_fn, &s), STORE_RANGE);
+    store_txn *t;
+    assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
+    assert_int_equal(store_count(t, STORE_DB_CONVERSIONS), 1);
+    store_read_end(t);
+    got g;
+    assert_int_equal(scan(f, 0, f->t0 + DAY, &g), STORE_OK);
+    assert_int_equal(g.n, 1);
+    assert_true(money(&g.rows[0].row, 0, "JPY")->revenue == INT64_MAX - 5);
+}
+
 static void test_rebuild(void **state)
 {
     fixture *f = *state;
@@ -638,6 +816,10 @@ int main(void)
         T(test_clicks_and_counts),
         T(test_conversions),
         T(test_only_approved_attributed),
+        T(test_unattributed_row),
+        T(test_every_currency_in_one_row),
+        T(test_sum_overflow_refused),
+        T(test_ledger_refuses_overflow),
         T(test_scan_bounds),
         T(test_scan_from_inside_a_bucket),
         T(test_rebuild),
