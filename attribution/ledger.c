@@ -4,11 +4,13 @@
  */
 #include "attribution/ledger.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attribution/journey.h"
+#include "attribution/money.h"
 #include "attribution/model.h"
 #include "storage/id.h"
 #include "storage/registry.h"
@@ -136,8 +138,84 @@ int ledger_attribute(store_txn *t, rec_conversion *c, const ledger_config *cfg)
     return rc;
 }
 
+/* allowed[from][to]: the status changes a repeat of an order may make (ledger.h). */
+static const bool allowed[REC_STATUS_COUNT][REC_STATUS_COUNT] = {
+    [REC_STATUS_PENDING] = {[REC_STATUS_APPROVED] = true, [REC_STATUS_DECLINED] = true},
+    [REC_STATUS_APPROVED] = {[REC_STATUS_REFUNDED] = true},
+};
+/* What each status may still become, for the shop's 409. */
+static const char *const next_text[REC_STATUS_COUNT] = {
+    [REC_STATUS_PENDING] = "a pending order may become approved or declined",
+    [REC_STATUS_APPROVED] = "an approved order may only become refunded",
+    [REC_STATUS_DECLINED] = "declined is final",
+    [REC_STATUS_REFUNDED] = "refunded is final",
+};
+
+bool ledger_status_change_allowed(uint8_t from, uint8_t to)
+{
+    return from < REC_STATUS_COUNT && to < REC_STATUS_COUNT && allowed[from][to];
+}
+
+static void conflict(ledger_result *out, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void conflict(ledger_result *out, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->why, sizeof(out->why), fmt, ap);
+    va_end(ap);
+    snprintf(out->field, sizeof(out->field), "%s", field);
+    out->outcome = LEDGER_CONFLICT;
+}
+
+/* A repeat of a stored order: a duplicate, a status change, or a conflict (nothing written).
+ * The amount and currency are compared first: a repeat naming other money is another order
+ * or a correction, neither of which a status change may carry in silently. */
+static int repeat(store_txn *t, rec_conversion *old, const rec_conversion *in, unsigned given,
+                  int64_t now_ms, ledger_result *out)
+{
+    char was[MONEY_TEXT_MAX] = "0";
+    if (old->currency[0])
+        money_format(old->amount, old->currency, was, sizeof(was));
+    if ((given & LEDGER_GAVE_CURRENCY) && strcmp(in->currency, old->currency)) {
+        conflict(out, "currency", "order %.128s was recorded in %s, not %s", old->order_id,
+                 old->currency[0] ? old->currency : "no currency", in->currency);
+        return STORE_OK;
+    }
+    if ((given & LEDGER_GAVE_AMOUNT) && in->amount != old->amount) {
+        conflict(out, "amount",
+                 "order %.128s was recorded with amount %s%s%s; a repeat must send "
+                 "the same amount",
+                 old->order_id, was, old->currency[0] ? " " : "", old->currency);
+        return STORE_OK;
+    }
+    if (!(given & LEDGER_GAVE_STATUS) || in->status == old->status) {
+        out->outcome = LEDGER_DUPLICATE;
+        return STORE_OK;
+    }
+    if (!ledger_status_change_allowed(old->status, in->status)) {
+        conflict(out, "status", "order %.128s is %s and cannot become %s: %s", old->order_id,
+                 rec_status_name(old->status), rec_status_name(in->status),
+                 old->status < REC_STATUS_COUNT ? next_text[old->status] : "unknown status");
+        return STORE_OK;
+    }
+    /* The rollups count approved conversions: take it out under its old status, put it
+     * back under the new one (each a no-op unless approved). */
+    out->outcome = LEDGER_UPDATED;
+    int rc = rollup_add_conversion(t, old, -1);
+    old->status = in->status;
+    old->updated_ms = now_ms;
+    if (rc == STORE_OK)
+        rc = reg_put_conversion(t, old);
+    if (rc == STORE_OK)
+        rc = rollup_add_conversion(t, old, +1);
+    return rc;
+}
+
 typedef struct {
     const rec_conversion *in;
+    unsigned given;
     const ledger_config *cfg;
     int64_t now_ms;
     ledger_result *out;
@@ -156,20 +234,7 @@ static int record(store_txn *t, void *arg)
         memcpy(out->id, id, 16);
         out->via = old.via;
         out->old_status = old.status;
-        if (old.status == x->in->status) {
-            out->outcome = LEDGER_DUPLICATE;
-        } else {
-            /* The rollups count approved conversions: take it out under its old status,
-             * put it back under the new one (each a no-op unless approved). */
-            out->outcome = LEDGER_UPDATED;
-            rc = rollup_add_conversion(t, &old, -1);
-            old.status = x->in->status;
-            old.updated_ms = x->now_ms;
-            if (rc == STORE_OK)
-                rc = reg_put_conversion(t, &old);
-            if (rc == STORE_OK)
-                rc = rollup_add_conversion(t, &old, +1);
-        }
+        rc = repeat(t, &old, x->in, x->given, x->now_ms, out);
         rec_conversion_free(&old);
         return rc;
     }
@@ -193,10 +258,16 @@ static int record(store_txn *t, void *arg)
     return rc;
 }
 
+int ledger_record_given(store_txn *t, const rec_conversion *in, unsigned given,
+                        const ledger_config *cfg, int64_t now_ms, ledger_result *out)
+{
+    record_ctx x = {in, given, cfg, now_ms, out};
+    memset(out, 0, sizeof(*out));
+    return store_nested(t, record, &x);
+}
+
 int ledger_record(store_txn *t, const rec_conversion *in, const ledger_config *cfg, int64_t now_ms,
                   ledger_result *out)
 {
-    record_ctx x = {in, cfg, now_ms, out};
-    memset(out, 0, sizeof(*out));
-    return store_nested(t, record, &x);
+    return ledger_record_given(t, in, LEDGER_GAVE_ALL, cfg, now_ms, out);
 }

@@ -3,9 +3,20 @@
  * postback with the clicks in the store, under every attribution model at once.
  *
  * One conversion per (shop, order_id). Posting it again is a duplicate and changes
- * nothing; posting it with another status updates that status (reports count revenue of
- * approved conversions only). Credits are computed once, when the conversion is first
- * recorded, for all five models, and stored with it, so reports never replay journeys.
+ * nothing; posting it with another status moves it along the state table below (reports
+ * count revenue of approved conversions only). A repeat that leaves the status out never
+ * changes it, so a shop's late retry is harmless at any time. A repeat that asks for a
+ * change the table does not allow, or names another amount or currency, is a conflict:
+ * nothing is written. Credits are computed once, when the conversion is first recorded,
+ * for all five models, and stored with it, so reports never replay journeys.
+ *
+ *   stored      may become            (docs/shops.md shows the same table)
+ *   pending     approved, declined
+ *   approved    refunded
+ *   declined    nothing: final
+ *   refunded    nothing: final
+ *
+ * A new order may start in any status.
  *
  * Attribution: the click id names a click; its visitor's non-bot clicks from lookback
  * before the conversion up to it form the journey, credited by model.c. Without a
@@ -26,20 +37,40 @@ typedef struct {
     bool coupon_priority;
 } ledger_config;
 
-typedef enum { LEDGER_RECORDED, LEDGER_DUPLICATE, LEDGER_UPDATED } ledger_outcome;
+/* LEDGER_CONFLICT is last: the outcomes before it are the accepted ones. */
+typedef enum { LEDGER_RECORDED, LEDGER_DUPLICATE, LEDGER_UPDATED, LEDGER_CONFLICT } ledger_outcome;
 
 typedef struct {
     ledger_outcome outcome;
     uint8_t via;        /* rec_via of the stored conversion */
-    uint8_t old_status; /* LEDGER_UPDATED: the status before */
+    uint8_t old_status; /* LEDGER_UPDATED, LEDGER_CONFLICT: the stored status (before) */
     uint8_t id[16];     /* the conversion's id */
+    char field[16];     /* LEDGER_CONFLICT: "status", "amount" or "currency" */
+    char why[200];      /* LEDGER_CONFLICT: the reason, for the shop */
 } ledger_result;
+
+/* Which fields a postback gave: one it left out is neither changed nor compared. */
+enum {
+    LEDGER_GAVE_STATUS = 1,
+    LEDGER_GAVE_AMOUNT = 2,
+    LEDGER_GAVE_CURRENCY = 4,
+    LEDGER_GAVE_ALL = 7
+};
 
 /* Records in (shop, order_id, event, status, amount, currency, click_id, coupon, ts_ms
  * filled; id, credits, via and the jejak times are set here) inside t, atomically (a
- * nested transaction: on error nothing of it is written). now_ms stamps the record. */
+ * nested transaction: on error or conflict nothing of it is written). given says which of
+ * status, amount and currency the shop sent (LEDGER_GAVE_*); for a new order the defaults
+ * in in count as given. now_ms stamps the record. */
+int ledger_record_given(store_txn *t, const rec_conversion *in, unsigned given,
+                        const ledger_config *cfg, int64_t now_ms, ledger_result *out);
+/* ledger_record_given with every field given. */
 int ledger_record(store_txn *t, const rec_conversion *in, const ledger_config *cfg, int64_t now_ms,
                   ledger_result *out);
+
+/* Whether a stored order in status from may move to status to (the table above); false for
+ * from == to (that is a duplicate, not a change) and for unknown statuses. */
+bool ledger_status_change_allowed(uint8_t from, uint8_t to);
 
 /* Computes the credits of c (via, credits[]) from the store, as ledger_record does; exposed
  * for rebuilds and tests. Frees and replaces c's credit arrays. */

@@ -146,12 +146,14 @@ int pb_from_pairs(const url_param *kv, size_t n, bool query, int64_t now_ms, pb_
     if (v[F_STATUS] && *v[F_STATUS] && (s = rec_status_parse(v[F_STATUS])) < 0)
         return fail(err, 400, "status", "status must be approved, pending, declined or refunded");
     c->status = (uint8_t)s;
+    in->has_status = v[F_STATUS] && *v[F_STATUS];
     if (v[F_CURRENCY] && *v[F_CURRENCY]) {
         if (strlen(v[F_CURRENCY]) != 3 || money_exponent(v[F_CURRENCY]) < 0)
             return fail(err, 400, "currency",
                         "currency must be an ISO 4217 code such as IDR, "
                         "USD or JPY");
         memcpy(c->currency, v[F_CURRENCY], 4);
+        in->has_currency = true;
     }
     if (v[F_AMOUNT] && *v[F_AMOUNT]) {
         char why[160];
@@ -159,6 +161,7 @@ int pb_from_pairs(const url_param *kv, size_t n, bool query, int64_t now_ms, pb_
             return fail(err, 400, "currency", "currency is required with an amount");
         if (money_parse(v[F_AMOUNT], c->currency, 0, &c->amount, why, sizeof(why)))
             return fail(err, 400, "amount", "%s", why);
+        in->has_amount = true;
     }
     if (v[F_CLICK] && *v[F_CLICK] &&
         copy_field(c->click_id, sizeof(c->click_id), v[F_CLICK], "click_id", err))

@@ -28,7 +28,10 @@ typedef struct {
 /* A validated postback; conv is filled except id, credits and the times jejak sets. */
 typedef struct {
     rec_conversion conv;
-    bool has_occurred;            /* occurred_at was given (else conv.ts_ms = now) */
+    bool has_occurred; /* occurred_at was given (else conv.ts_ms = now) */
+    bool has_status;   /* status was given (else conv.status = approved, which a
+                          repeat of a stored order must not apply) */
+    bool has_amount, has_currency;
     char token[PB_TOKEN_MAX + 1]; /* GET form only */
 } pb_input;
 

@@ -52,6 +52,39 @@ expect_match "$out" '"status":"updated".* 200$' "refund updates"
 expect_eq "$(jejak conversions export | jq -r .status)" "refunded" "status is refunded"
 pass "refund updates the conversion"
 
+# Transitions: a retry without status never changes the stored status; a status the table
+# does not allow is refused with 409, and so is a repeat with another amount.
+orig='{"shop":"tokoku","click_id":"'$jclid'","order_id":"INV-R","amount":"50000.00","currency":"IDR"}'
+out=$(post "$orig" "$secret")
+expect_match "$out" '"status":"recorded".* 200$' "order without status recorded"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-R") | .status')" "approved" "no status: approved"
+out=$(post '{"shop":"tokoku","order_id":"INV-R","status":"refunded"}' "$secret")
+expect_match "$out" '"status":"updated".* 200$' "INV-R refunded"
+out=$(post "$orig" "$secret")
+expect_match "$out" '"status":"duplicate".* 200$' "late retry of the original after a refund"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-R") | .status')" "refunded" "late retry leaves it refunded"
+out=$(post '{"shop":"tokoku","order_id":"INV-R","status":"approved"}' "$secret")
+expect_match "$out" '^\{"error":"[^"]*refunded[^"]*","field":"status"\} 409$' "refunded -> approved refused"
+out=$(req "$BASE/postback?shop=tokoku&token=$token&txid=INV-R&status=approved")
+expect_match "$out" '"field":"status"\} 409$' "GET refunded -> approved refused"
+out=$(req "$BASE/postback?shop=tokoku&token=$token&txid=INV-R&payout=50000.00&currency=IDR")
+expect_match "$out" '"status":"duplicate".* 200$' "GET retry without status after a refund"
+out=$(post '{"shop":"tokoku","order_id":"INV-D","amount":"10.00","currency":"USD","status":"pending"}' "$secret")
+expect_match "$out" ' 20[02]$' "pending order"
+out=$(post '{"shop":"tokoku","order_id":"INV-D","status":"declined"}' "$secret")
+expect_match "$out" '"status":"updated".* 200$' "pending -> declined"
+out=$(post '{"shop":"tokoku","order_id":"INV-D","status":"approved"}' "$secret")
+expect_match "$out" '"field":"status"\} 409$' "declined -> approved refused"
+out=$(post '{"shop":"tokoku","order_id":"INV-D","amount":"10.00","currency":"USD"}' "$secret")
+expect_match "$out" '"status":"duplicate".* 200$' "retry without status after a decline"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-D") | .status')" "declined" "still declined"
+out=$(post '{"shop":"tokoku","order_id":"INV-R","amount":"60000.00","currency":"IDR"}' "$secret")
+expect_match "$out" '^\{"error":"[^"]*50000.00 IDR[^"]*","field":"amount"\} 409$' "another amount refused"
+out=$(post '{"shop":"tokoku","order_id":"INV-R","amount":"50000.00","currency":"USD"}' "$secret")
+expect_match "$out" '"field":"currency"\} 409$' "another currency refused"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-R") | .amount + " " + .status')" "50000.00 refunded" "INV-R unchanged"
+pass "retries never move a status back; transitions outside the table and other amounts: 409"
+
 # Refusals store nothing.
 before=$(jejak conversions export | wc -l)
 good='{"shop":"tokoku","order_id":"INV-2","amount":"5.00","currency":"USD"}'
@@ -96,8 +129,8 @@ expect_match "$out" '"status":"duplicate".* 200$' "unattributed retry is a dupli
 pass "GET form, aliases, coupon, unattributed"
 
 metrics=$(curl -s "$BASE/metrics")
-echo "$metrics" | grep -qx 'jejak_postbacks_total{outcome="recorded"} 4' || fail "metrics: recorded $(echo "$metrics" | grep postbacks_total)"
-echo "$metrics" | grep -qx 'jejak_postbacks_unattributed_total 1' || fail "metrics: unattributed"
+echo "$metrics" | grep -qx 'jejak_postbacks_total{outcome="recorded"} 6' || fail "metrics: recorded $(echo "$metrics" | grep postbacks_total)"
+echo "$metrics" | grep -qx 'jejak_postbacks_unattributed_total 2' || fail "metrics: unattributed"
 stop_daemon
 
 # Coupon priority: a known coupon beats the journey.

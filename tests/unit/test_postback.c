@@ -231,6 +231,9 @@ static void test_full_body(void **state)
         assert_null(c->credits[m]);
     }
     assert_true(IN.has_occurred);
+    assert_false(IN.has_status);
+    assert_true(IN.has_amount);
+    assert_true(IN.has_currency);
     assert_string_equal(IN.token, "");
     assert_int_equal(ERR.status, 0);
 }
@@ -247,6 +250,10 @@ static void test_minimal_body_defaults(void **state)
     assert_string_equal(IN.conv.coupon, "");
     assert_int_equal(IN.conv.ts_ms, NOW_MS);
     assert_false(IN.has_occurred);
+    /* Defaults are marked as not given: a repeat of a stored order must not apply them. */
+    assert_false(IN.has_status);
+    assert_false(IN.has_amount);
+    assert_false(IN.has_currency);
     /* null and "" are absent values. */
     assert_int_equal(from_json("{\"shop\":\"toko-a\",\"order_id\":\"A1\",\"event\":null,"
                                "\"status\":\"\",\"amount\":null,\"occurred_at\":\"\"}"),
@@ -254,6 +261,8 @@ static void test_minimal_body_defaults(void **state)
     assert_int_equal(IN.conv.event, REC_EVENT_PURCHASE);
     assert_int_equal(IN.conv.status, REC_STATUS_APPROVED);
     assert_false(IN.has_occurred);
+    assert_false(IN.has_status);
+    assert_false(IN.has_amount);
 }
 
 static void test_event_and_status(void **state)
@@ -269,6 +278,7 @@ static void test_event_and_status(void **state)
         assert_int_equal(from_json(body), 0);
         assert_int_equal(IN.conv.event, i);
         assert_int_equal(IN.conv.status, i);
+        assert_true(IN.has_status);
     }
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"event\":\"buy\"}", 400, "event");
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"event\":\"purchases\"}", 400, "event");
