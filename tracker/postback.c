@@ -174,10 +174,15 @@ int pb_from_pairs(const url_param *kv, size_t n, bool query, int64_t now_ms, pb_
     c->ts_ms = now_ms;
     if (v[F_OCCURRED] && *v[F_OCCURRED]) {
         int64_t ts;
-        if (text_parse_time(v[F_OCCURRED], &ts))
+        int r = text_parse_time_zoned(v[F_OCCURRED], &ts);
+        if (r == -2) /* read as UTC, a shop's local time would land hours off */
             return fail(err, 400, "occurred_at",
-                        "occurred_at must be an ISO 8601 time such as "
-                        "2026-11-20T10:00:00Z");
+                        "occurred_at needs a zone: Z for UTC or an offset such as +07:00 "
+                        "(2026-11-20T17:00:00+07:00)");
+        if (r)
+            return fail(err, 400, "occurred_at",
+                        "occurred_at must be an ISO 8601 time with a zone such as "
+                        "2026-11-20T10:00:00Z or 2026-11-20T17:00:00+07:00, or Unix ms");
         if (ts < 946684800000LL || ts > now_ms + 86400000LL)
             return fail(err, 400, "occurred_at", "occurred_at is before 2000 or in the future");
         c->ts_ms = ts;

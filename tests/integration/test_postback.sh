@@ -85,6 +85,18 @@ expect_match "$out" '"field":"currency"\} 409$' "another currency refused"
 expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-R") | .amount + " " + .status')" "50000.00 refunded" "INV-R unchanged"
 pass "retries never move a status back; transitions outside the table and other amounts: 409"
 
+# occurred_at without a zone is refused, not read as UTC.
+for at in '2026-11-30T21:00:00' '2026-12-02 02:30:00' '2026-11-30' '2026-11-30T21:00'; do
+  out=$(post '{"shop":"tokoku","order_id":"INV-Z","occurred_at":"'"$at"'"}' "$secret")
+  expect_match "$out" '^\{"error":"[^"]*zone[^"]*","field":"occurred_at"\} 400$' "occurred_at $at"
+done
+out=$(req "$BASE/postback?shop=tokoku&token=$token&txid=INV-Z&occurred_at=2026-11-30T21:00:00")
+expect_match "$out" '"field":"occurred_at"\} 400$' "GET occurred_at without a zone"
+ok_at=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S)
+out=$(post '{"shop":"tokoku","order_id":"INV-Z","occurred_at":"'"$ok_at"'+07:00"}' "$secret")
+expect_match "$out" ' 20[02]$' "occurred_at with +07:00"
+pass "occurred_at needs a zone"
+
 # Refusals store nothing.
 before=$(jejak conversions export | wc -l)
 good='{"shop":"tokoku","order_id":"INV-2","amount":"5.00","currency":"USD"}'
@@ -129,8 +141,8 @@ expect_match "$out" '"status":"duplicate".* 200$' "unattributed retry is a dupli
 pass "GET form, aliases, coupon, unattributed"
 
 metrics=$(curl -s "$BASE/metrics")
-echo "$metrics" | grep -qx 'jejak_postbacks_total{outcome="recorded"} 6' || fail "metrics: recorded $(echo "$metrics" | grep postbacks_total)"
-echo "$metrics" | grep -qx 'jejak_postbacks_unattributed_total 2' || fail "metrics: unattributed"
+echo "$metrics" | grep -qx 'jejak_postbacks_total{outcome="recorded"} 7' || fail "metrics: recorded $(echo "$metrics" | grep postbacks_total)"
+echo "$metrics" | grep -qx 'jejak_postbacks_unattributed_total 3' || fail "metrics: unattributed"
 stop_daemon
 
 # Coupon priority: a known coupon beats the journey.

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/text.h"
 #include "tracker/postback.h"
 
 static const int64_t NOW_MS = 1795000000000LL; /* 2026-11-18T11:06:40Z */
@@ -421,8 +422,8 @@ static void test_occurred_at(void **state)
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"2026-11-19T11:06:41Z\"}",
                  400, "occurred_at");
     assert_non_null(strstr(ERR.error, "future"));
-    json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"2030-01-01\"}", 400,
-                 "occurred_at");
+    json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"2030-01-01T00:00:00Z\"}",
+                 400, "occurred_at");
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"1999-12-31T23:59:59Z\"}",
                  400, "occurred_at");
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"yesterday\"}", 400,
@@ -437,6 +438,47 @@ static void test_occurred_at(void **state)
                                "\"occurred_at\":\"1794884400000\"}"),
                      0); /* bare milliseconds */
     assert_int_equal(IN.conv.ts_ms, 1794884400000LL);
+}
+
+static int from_pairs(const url_param *kv, size_t n, bool query);
+
+/* A time without a zone is refused, not read as UTC: a Jakarta shop's local 21:00 is 14:00
+ * UTC, and read as UTC it would land 7 hours off, on another day. */
+static void test_occurred_at_needs_a_zone(void **state)
+{
+    (void)state;
+    static const char *const local[] = {"2026-11-17T21:00:00", "2026-11-17 02:30:00", "2026-11-17",
+                                        "2026-11-17T21:00", "2026-11-17T21:00:00.5"};
+    char body[200];
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        snprintf(body, sizeof(body), "{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"%s\"}",
+                 local[i]);
+        json_refused(body, 400, "occurred_at");
+        if (!strstr(ERR.error, "zone") || !strstr(ERR.error, "+07:00"))
+            fail_msg("occurred_at %s: error \"%s\" does not ask for a zone", local[i], ERR.error);
+    }
+    url_param kv[] = {
+        {"shop", "s"}, {"token", "t"}, {"txid", "1"}, {"occurred_at", "2026-11-17T21:00:00"}};
+    assert_int_equal(from_pairs(kv, 4, true), -1);
+    assert_string_equal(ERR.field, "occurred_at");
+    /* The same local time with its zone is the instant meant. */
+    static const char *const zoned[] = {"2026-11-17T21:00:00+07:00", "2026-11-17T21:00:00+0700",
+                                        "2026-11-17T14:00:00Z",      "2026-11-17T14:00:00z",
+                                        "2026-11-17T09:00:00-05:00", "1794924000000"};
+    for (size_t i = 0; i < sizeof(zoned) / sizeof(zoned[0]); i++) {
+        snprintf(body, sizeof(body), "{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"%s\"}",
+                 zoned[i]);
+        if (from_json(body))
+            fail_msg("occurred_at %s refused: %s", zoned[i], ERR.error);
+        assert_int_equal(IN.conv.ts_ms, 1794924000000LL); /* 2026-11-17T14:00:00Z */
+    }
+    /* text_parse_time itself still reads zone-less times (reports read bare dates). */
+    int64_t ms = 0;
+    assert_int_equal(text_parse_time_zoned("2026-11-17", &ms), -2);
+    assert_int_equal(text_parse_time_zoned("2026-11-17T25:00:00Z", &ms), -1);
+    assert_int_equal(ms, 0);
+    assert_int_equal(text_parse_time("2026-11-17T14:00:00", &ms), 0);
+    assert_int_equal(ms, 1794924000000LL);
 }
 
 /* ---- GET form -------------------------------------------------------------------------- */
@@ -548,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_shop_click_coupon),
         cmocka_unit_test(test_json_form_refusals),
         cmocka_unit_test(test_occurred_at),
+        cmocka_unit_test(test_occurred_at_needs_a_zone),
         cmocka_unit_test(test_get_aliases),
         cmocka_unit_test(test_get_twice_refused),
         cmocka_unit_test(test_get_token),
