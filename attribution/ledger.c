@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "attribution/journey.h"
 #include "attribution/money.h"
@@ -106,24 +107,81 @@ static int credit_coupon(rec_conversion *c, const rec_coupon *k)
     return rc;
 }
 
+static const char *const reason_names[LEDGER_REASON_COUNT] = {
+    [LEDGER_REASON_NONE] = "",
+    [LEDGER_REASON_UNFILLED_MACRO] = "unfilled_macro",
+    [LEDGER_REASON_UNKNOWN_CLICK] = "unknown_click",
+    [LEDGER_REASON_BOT_CLICK] = "bot_click",
+    [LEDGER_REASON_OUTSIDE_LOOKBACK] = "outside_lookback",
+    [LEDGER_REASON_UNKNOWN_COUPON] = "unknown_coupon",
+    [LEDGER_REASON_NO_CLICK_NO_COUPON] = "no_click_no_coupon",
+};
+
+const char *ledger_reason_name(unsigned reason)
+{
+    return reason < LEDGER_REASON_COUNT ? reason_names[reason] : "";
+}
+
+/* Placeholders of shop and affiliate platforms' URL templates, as data: a click id wrapped in
+ * one of these pairs (with something inside), or one of these words. A real click id is
+ * Crockford base32, which has none of these characters. */
+static const struct {
+    const char *open, *close;
+} macro_marks[] = {{"${", "}"}, {"{", "}"}, {"[", "]"}, {"%", "%"}, {"#", "#"}, {"<", ">"}};
+static const char *const macro_words[] = {"REPLACE", "REPLACE_ME", "REPLACEME"};
+
+bool ledger_is_macro(const char *click_id)
+{
+    size_t n = strlen(click_id);
+    for (size_t i = 0; i < sizeof(macro_marks) / sizeof(macro_marks[0]); i++) {
+        size_t o = strlen(macro_marks[i].open), c = strlen(macro_marks[i].close);
+        if (n > o + c && !strncmp(click_id, macro_marks[i].open, o) &&
+            !strcmp(click_id + n - c, macro_marks[i].close))
+            return true;
+    }
+    for (size_t i = 0; i < sizeof(macro_words) / sizeof(macro_words[0]); i++)
+        if (!strcasecmp(click_id, macro_words[i]))
+            return true;
+    return false;
+}
+
 int ledger_attribute(store_txn *t, rec_conversion *c, const ledger_config *cfg)
+{
+    return ledger_attribute_why(t, c, cfg, NULL);
+}
+
+int ledger_attribute_why(store_txn *t, rec_conversion *c, const ledger_config *cfg,
+                         ledger_reason *why)
 {
     journey_buf *j = NULL;
     size_t n = 0;
     int rc = STORE_OK;
+    ledger_reason reason = LEDGER_REASON_NONE;
     rec_conversion_free(c);
     c->via = REC_VIA_NONE;
 
     uint8_t click_id[16];
     rec_click clicked;
-    if (c->click_id[0] && id_click_parse(c->click_id, click_id) == 0 &&
-        reg_get_click(t, click_id, &clicked) == STORE_OK) {
+    if (!c->click_id[0]) {
+        reason = c->coupon[0] ? LEDGER_REASON_UNKNOWN_COUPON : LEDGER_REASON_NO_CLICK_NO_COUPON;
+    } else if (ledger_is_macro(c->click_id)) {
+        reason = LEDGER_REASON_UNFILLED_MACRO;
+    } else if (id_click_parse(c->click_id, click_id) != 0 ||
+               (rc = reg_get_click(t, click_id, &clicked)) == STORE_NOTFOUND) {
+        reason = LEDGER_REASON_UNKNOWN_CLICK;
+        rc = STORE_OK;
+    } else if (rc == STORE_OK) {
         if (!(j = malloc(sizeof(*j))))
             return STORE_ERROR;
         j->n = j->seen = 0;
         rc = reg_each_visit(t, clicked.visitor, c->ts_ms - cfg->lookback_ms, c->ts_ms, collect, j);
         if (rc == STORE_OK)
             n = journey_select(j->touch, j->n, c->ts_ms, cfg->lookback_ms);
+        /* Without a journey the clicked click says why: its visitor's others had their turn. */
+        bool in_window = clicked.ts_ms <= c->ts_ms && clicked.ts_ms >= c->ts_ms - cfg->lookback_ms;
+        bool bot = (clicked.flags & REC_CLICK_BOT) ||
+                   ((clicked.flags & REC_CLICK_SUSPICIOUS) && in_window);
+        reason = bot ? LEDGER_REASON_BOT_CLICK : LEDGER_REASON_OUTSIDE_LOOKBACK;
     }
     rec_coupon coupon;
     bool has_coupon =
@@ -135,6 +193,8 @@ int ledger_attribute(store_txn *t, rec_conversion *c, const ledger_config *cfg)
             rc = credit_journey(t, c, j, n);
     }
     free(j);
+    if (why)
+        *why = c->via == REC_VIA_NONE ? reason : LEDGER_REASON_NONE;
     return rc;
 }
 
@@ -245,13 +305,15 @@ static int record(store_txn *t, void *arg)
     memset(c.ncredits, 0, sizeof(c.ncredits));
     id_click_new(c.id, x->now_ms);
     c.created_ms = c.updated_ms = x->now_ms;
-    rc = ledger_attribute(t, &c, x->cfg);
+    ledger_reason why = LEDGER_REASON_NONE;
+    rc = ledger_attribute_why(t, &c, x->cfg, &why);
     if (rc == STORE_OK)
         rc = reg_put_conversion(t, &c);
     if (rc == STORE_OK)
         rc = rollup_add_conversion(t, &c, +1);
     out->outcome = LEDGER_RECORDED;
     out->via = c.via;
+    out->reason = (uint8_t)why;
     out->old_status = c.status;
     memcpy(out->id, c.id, 16);
     rec_conversion_free(&c);

@@ -37,6 +37,29 @@ typedef struct {
     bool coupon_priority;
 } ledger_config;
 
+/* Why a conversion is unattributed: the first of these that applies. A click id that looks
+ * like a template macro is recognized, not looked up. */
+typedef enum {
+    LEDGER_REASON_NONE,               /* attributed (or not a new conversion) */
+    LEDGER_REASON_UNFILLED_MACRO,     /* click id "{clickid}", "%CLICK_ID%", "REPLACE"... */
+    LEDGER_REASON_UNKNOWN_CLICK,      /* no click has this id */
+    LEDGER_REASON_BOT_CLICK,          /* the click is a bot's (or a flood's), and its visitor
+                                         has no other click that counts */
+    LEDGER_REASON_OUTSIDE_LOOKBACK,   /* the click is older than the lookback, or after
+                                         occurred_at, and so are its visitor's others */
+    LEDGER_REASON_UNKNOWN_COUPON,     /* no click id; a coupon no one registered */
+    LEDGER_REASON_NO_CLICK_NO_COUPON, /* neither a click id nor a coupon */
+    LEDGER_REASON_COUNT
+} ledger_reason;
+
+/* The reason's name in JSON ("unknown_click", ...); "" for LEDGER_REASON_NONE and unknown
+ * values. Static storage. */
+const char *ledger_reason_name(unsigned reason);
+/* Whether click_id is a shop platform's template placeholder left unfilled: "{clickid}",
+ * "{click_id}", "[clickid]", "%CLICK_ID%", "#clickid#", "<clickid>", "${clickid}",
+ * "REPLACE". */
+bool ledger_is_macro(const char *click_id);
+
 /* LEDGER_CONFLICT is last: the outcomes before it are the accepted ones. */
 typedef enum { LEDGER_RECORDED, LEDGER_DUPLICATE, LEDGER_UPDATED, LEDGER_CONFLICT } ledger_outcome;
 
@@ -45,6 +68,7 @@ typedef struct {
     uint8_t via;        /* rec_via of the stored conversion */
     uint8_t old_status; /* LEDGER_UPDATED, LEDGER_CONFLICT: the stored status (before) */
     uint8_t id[16];     /* the conversion's id */
+    uint8_t reason;     /* LEDGER_RECORDED with via REC_VIA_NONE: why (ledger_reason) */
     char field[16];     /* LEDGER_CONFLICT: "status", "amount" or "currency" */
     char why[200];      /* LEDGER_CONFLICT: the reason, for the shop */
 } ledger_result;
@@ -75,5 +99,8 @@ bool ledger_status_change_allowed(uint8_t from, uint8_t to);
 /* Computes the credits of c (via, credits[]) from the store, as ledger_record does; exposed
  * for rebuilds and tests. Frees and replaces c's credit arrays. */
 int ledger_attribute(store_txn *t, rec_conversion *c, const ledger_config *cfg);
+/* The same, and why c is unattributed (LEDGER_REASON_NONE when it is not); why may be NULL. */
+int ledger_attribute_why(store_txn *t, rec_conversion *c, const ledger_config *cfg,
+                         ledger_reason *why);
 
 #endif

@@ -569,9 +569,12 @@ static enum MHD_Result send_postback_result(request *r)
     id_click_format(r->result.id, id);
     text_buf b;
     text_buf_init(&b, 1024);
-    text_printf(&b, "{\"status\":\"%s\",\"conversion_id\":\"%s\",\"attributed_to\":%s}\n",
+    text_printf(&b, "{\"status\":\"%s\",\"conversion_id\":\"%s\",\"attributed_to\":%s",
                 unattributed ? "unattributed" : outcome[r->result.outcome], id,
                 via[r->result.via <= REC_VIA_COUPON ? r->result.via : 0]);
+    if (unattributed) /* what the shop can fix: a macro left unfilled, a stale click... */
+        text_printf(&b, ",\"reason\":\"%s\"", ledger_reason_name(r->result.reason));
+    text_puts(&b, "}\n");
     return queue_json(r, unattributed ? MHD_HTTP_ACCEPTED : MHD_HTTP_OK, &b);
 }
 

@@ -134,15 +134,36 @@ out=$(req "$BASE/postback?shop=tokoku&token=$token&txid=G-2&revenue=10&currency=
 expect_match "$out" '"attributed_to":"coupon"\} 200$' "coupon attribution"
 expect_eq "$(jejak conversions export | jq -c 'select(.order_id=="G-2") | .credits.linear')" '[{"influencer":"ayu","campaign":"launch","link":null,"share":1,"amount":"10.00"}]' "coupon gets 100%"
 out=$(req "$BASE/postback?shop=tokoku&token=$token&cid=01ZZZZZZZZZZZZZZZZZZZZZZZZ&tid=G-3&payout=7&currency=USD")
-expect_match "$out" '"status":"unattributed".*"attributed_to":null\} 202$' "unknown click id"
+expect_match "$out" '"status":"unattributed".*"attributed_to":null,"reason":"unknown_click"\} 202$' "unknown click id"
 expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="G-3") | .amount')" "7.00" "unattributed sale kept"
 out=$(req "$BASE/postback?shop=tokoku&token=$token&cid=x&tid=G-3&payout=7&currency=USD")
 expect_match "$out" '"status":"duplicate".* 200$' "unattributed retry is a duplicate"
 pass "GET form, aliases, coupon, unattributed"
+# Why an order is unattributed.
+out=$(req "$BASE/postback?shop=tokoku&token=$token&cid=%7Bclickid%7D&tid=W-1&payout=1&currency=USD")
+expect_match "$out" '"reason":"unfilled_macro"\} 202$' "unfilled macro {clickid}"
+for macro in '{click_id}' 'REPLACE' '%CLICK_ID%' '[clickid]'; do
+  out=$(post '{"shop":"tokoku","order_id":"W-'"$macro"'","click_id":"'"$macro"'"}' "$secret")
+  expect_match "$out" '"reason":"unfilled_macro"\} 202$' "unfilled macro $macro"
+done
+out=$(post '{"shop":"tokoku","order_id":"W-2"}' "$secret")
+expect_match "$out" '"reason":"no_click_no_coupon"\} 202$' "no click, no coupon"
+out=$(post '{"shop":"tokoku","order_id":"W-3","coupon":"NOPE"}' "$secret")
+expect_match "$out" '"reason":"unknown_coupon"\} 202$' "unknown coupon"
+botclk=$(curl -s -o /dev/null -A 'Googlebot/2.1 (+http://www.google.com/bot.html)' -w '%{redirect_url}' "$BASE/l/ayu")
+botclk=${botclk##*jclid=}; botclk=${botclk%%#*}
+expect_match "$botclk" '^[0-9A-Z]{26}$' "a bot's click id"
+out=$(post '{"shop":"tokoku","order_id":"W-4","click_id":"'$botclk'"}' "$secret")
+expect_match "$out" '"reason":"bot_click"\} 202$' "a bot's click"
+early=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
+lone=$(click ayu "$WORK/jar-lone")
+out=$(post '{"shop":"tokoku","order_id":"W-5","click_id":"'$lone'","occurred_at":"'$early'"}' "$secret")
+expect_match "$out" '"reason":"outside_lookback"\} 202$' "a click outside the lookback (after the order)"
+pass "unattributed says why"
 
 metrics=$(curl -s "$BASE/metrics")
-echo "$metrics" | grep -qx 'jejak_postbacks_total{outcome="recorded"} 7' || fail "metrics: recorded $(echo "$metrics" | grep postbacks_total)"
-echo "$metrics" | grep -qx 'jejak_postbacks_unattributed_total 3' || fail "metrics: unattributed"
+echo "$metrics" | grep -qx 'jejak_postbacks_total{outcome="recorded"} 16' || fail "metrics: recorded $(echo "$metrics" | grep postbacks_total)"
+echo "$metrics" | grep -qx 'jejak_postbacks_unattributed_total 12' || fail "metrics: unattributed"
 stop_daemon
 
 # Coupon priority: a known coupon beats the journey.

@@ -769,6 +769,8 @@ static void test_lookback(void **state)
     res = record(f, &in);
     assert_int_equal(res.outcome, LEDGER_RECORDED);
     assert_int_equal(res.via, REC_VIA_NONE);
+    assert_int_equal(res.reason, LEDGER_REASON_OUTSIDE_LOOKBACK);
+    assert_string_equal(ledger_reason_name(res.reason), "outside_lookback");
     load(f, "L-2", &c, id);
     expect_no_credits(&c);
     rec_conversion_free(&c);
@@ -780,6 +782,7 @@ static void test_lookback(void **state)
     in = make_conv(f, "L-3", text, NULL, 10000, "USD");
     res = record(f, &in);
     assert_int_equal(res.via, REC_VIA_CLICK);
+    assert_int_equal(res.reason, LEDGER_REASON_NONE);
     load(f, "L-3", &c, id);
     expect_all_to(&c, "ayu-tt", "ayu");
     rec_conversion_free(&c);
@@ -796,6 +799,16 @@ static void test_lookback(void **state)
     load(f, "L-4", &c, id);
     expect_all_to(&c, "budi-ig", "budi");
     rec_conversion_free(&c);
+
+    /* A visitor whose only click came after the order: outside the window too. */
+    static const uint8_t VIS_A[16] = {0x4d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    rec_click after = make_click(VIS_A, "ayu-tt", f->conv_ts + MIN, false);
+    write_clicks(f, &after, 1);
+    id_click_format(after.id, text);
+    in = make_conv(f, "L-5", text, NULL, 10000, "USD");
+    res = record(f, &in);
+    assert_int_equal(res.via, REC_VIA_NONE);
+    assert_int_equal(res.reason, LEDGER_REASON_OUTSIDE_LOOKBACK);
 }
 
 static void test_bots_get_nothing(void **state)
@@ -810,6 +823,8 @@ static void test_bots_get_nothing(void **state)
     ledger_result res = record(f, &in);
     assert_int_equal(res.outcome, LEDGER_RECORDED);
     assert_int_equal(res.via, REC_VIA_NONE);
+    assert_int_equal(res.reason, LEDGER_REASON_BOT_CLICK);
+    assert_string_equal(ledger_reason_name(res.reason), "bot_click");
     rec_conversion c;
     uint8_t id[16];
     load(f, "B-1", &c, id);
@@ -825,6 +840,7 @@ static void test_bots_get_nothing(void **state)
     in = make_conv(f, "B-2", text, NULL, 9000, "USD");
     res = record(f, &in);
     assert_int_equal(res.via, REC_VIA_CLICK);
+    assert_int_equal(res.reason, LEDGER_REASON_NONE);
     load(f, "B-2", &c, id);
     expect_all_to(&c, "budi-ig", "budi");
     rec_conversion_free(&c);
@@ -839,6 +855,8 @@ static void test_unknown_click_is_stored_unattributed(void **state)
 {
     fixture *f = *state;
     const char *ids[] = {"01KAHZZZZZZZZZZZZZZZZZZZZZ", "not-a-click-id", ""};
+    const ledger_reason why[] = {LEDGER_REASON_UNKNOWN_CLICK, LEDGER_REASON_UNKNOWN_CLICK,
+                                 LEDGER_REASON_NO_CLICK_NO_COUPON};
     for (int i = 0; i < 3; i++) {
         char order[16];
         snprintf(order, sizeof(order), "U-%d", i);
@@ -846,6 +864,7 @@ static void test_unknown_click_is_stored_unattributed(void **state)
         ledger_result res = record(f, &in);
         assert_int_equal(res.outcome, LEDGER_RECORDED);
         assert_int_equal(res.via, REC_VIA_NONE);
+        assert_int_equal(res.reason, why[i]);
         rec_conversion c;
         uint8_t id[16];
         load(f, order, &c, id);
@@ -860,12 +879,59 @@ static void test_unknown_click_is_stored_unattributed(void **state)
     rec_conversion in = make_conv(f, "U-9", NULL, "NOPE", 2500, "USD");
     ledger_result res = record(f, &in);
     assert_int_equal(res.via, REC_VIA_NONE);
+    assert_int_equal(res.reason, LEDGER_REASON_UNKNOWN_COUPON);
+    assert_string_equal(ledger_reason_name(res.reason), "unknown_coupon");
+    /* With an unknown click id as well, the click is what the shop must fix first. */
+    in = make_conv(f, "U-10", "01KAHZZZZZZZZZZZZZZZZZZZZZ", "NOPE", 2500, "USD");
+    assert_int_equal(record(f, &in).reason, LEDGER_REASON_UNKNOWN_CLICK);
+    /* A duplicate says nothing new. */
+    assert_int_equal(record(f, &in).outcome, LEDGER_DUPLICATE);
 
     store_txn *t;
     assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
-    assert_int_equal(store_count(t, STORE_DB_CONVERSIONS), 4);
+    assert_int_equal(store_count(t, STORE_DB_CONVERSIONS), 5);
     assert_int_equal(store_count(t, STORE_DB_ROLLUPS), 0); /* nothing to count */
     store_read_end(t);
+}
+
+/* Template placeholders a platform left unfilled are recognized without a lookup; a coupon
+ * still credits the order. */
+static void test_unfilled_macro(void **state)
+{
+    fixture *f = *state;
+    static const char *const macros[] = {"{clickid}",  "{click_id}", "REPLACE",     "replace",
+                                         "%CLICK_ID%", "[clickid]",  "{{clickid}}", "${click_id}",
+                                         "#clickid#",  "<clickid>"};
+    for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
+        if (!ledger_is_macro(macros[i]))
+            fail_msg("\"%s\" is not seen as a macro", macros[i]);
+        char order[16];
+        snprintf(order, sizeof(order), "M-%zu", i);
+        rec_conversion in = make_conv(f, order, macros[i], NULL, 2500, "USD");
+        ledger_result res = record(f, &in);
+        assert_int_equal(res.via, REC_VIA_NONE);
+        assert_int_equal(res.reason, LEDGER_REASON_UNFILLED_MACRO);
+        assert_string_equal(ledger_reason_name(res.reason), "unfilled_macro");
+    }
+    static const char *const ids[] = {"01KAHZZZZZZZZZZZZZZZZZZZZZ",
+                                      "abc",
+                                      "{",
+                                      "%",
+                                      "{}",
+                                      "[]",
+                                      "%%",
+                                      "REPLACED",
+                                      "a{clickid}",
+                                      ""};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        if (ledger_is_macro(ids[i]))
+            fail_msg("\"%s\" is seen as a macro", ids[i]);
+    rec_conversion in = make_conv(f, "M-C", "{clickid}", "ayu10", 2500, "USD");
+    ledger_result res = record(f, &in);
+    assert_int_equal(res.via, REC_VIA_COUPON);
+    assert_int_equal(res.reason, LEDGER_REASON_NONE);
+    assert_string_equal(ledger_reason_name(LEDGER_REASON_NONE), "");
+    assert_string_equal(ledger_reason_name(LEDGER_REASON_COUNT), "");
 }
 
 /* ---- coupons ---------------------------------------------------------------------------- */
@@ -987,12 +1053,19 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_credits_per_model),         T(test_order_round_trip),
-        T(test_duplicate_changes_nothing), T(test_rollups_follow_status),
-        T(test_late_retry_after_refund),   T(test_status_table),
-        T(test_amount_mismatch),           T(test_lookback),
-        T(test_bots_get_nothing),          T(test_unknown_click_is_stored_unattributed),
-        T(test_coupon_without_click),      T(test_coupon_priority),
+        T(test_credits_per_model),
+        T(test_order_round_trip),
+        T(test_duplicate_changes_nothing),
+        T(test_rollups_follow_status),
+        T(test_late_retry_after_refund),
+        T(test_status_table),
+        T(test_amount_mismatch),
+        T(test_lookback),
+        T(test_bots_get_nothing),
+        T(test_unknown_click_is_stored_unattributed),
+        T(test_unfilled_macro),
+        T(test_coupon_without_click),
+        T(test_coupon_priority),
         T(test_attribute_matches_record),
     };
 #undef T
