@@ -231,50 +231,73 @@ int pb_check_signature(const char *header, const char *body, size_t len, const c
         return fail(err, 401, "signature", "X-Jejak-Signature is required");
     if (strlen(header) > 1024)
         return fail(err, 401, "signature", "X-Jejak-Signature is too long");
+    /* Every part is read or the header is refused: t= once, v1= one to PB_SIG_MAX times. The
+     * MAC covers t's text exactly as sent, so no other spelling of the number verifies. */
+    const char *ttext = NULL;
+    size_t tlen = 0;
     long long t = -1;
-    const char *sigs[8];
+    unsigned char sigs[PB_SIG_MAX][crypto_auth_hmacsha256_BYTES];
     size_t nsig = 0;
-    char buf[1025];
-    snprintf(buf, sizeof(buf), "%s", header);
-    for (char *save = NULL, *part = strtok_r(buf, ",", &save); part;
-         part = strtok_r(NULL, ",", &save)) {
-        while (*part == ' ')
-            part++;
-        if (!strncmp(part, "t=", 2)) {
-            const char *d = part + 2;
-            if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 12)
+    for (const char *part = header; part;) {
+        const char *comma = strchr(part, ',');
+        size_t n = comma ? (size_t)(comma - part) : strlen(part);
+        while (n && *part == ' ')
+            part++, n--;
+        if (n == 0)
+            return fail(err, 401, "signature",
+                        "X-Jejak-Signature has an empty part: send t=<unix seconds>,v1=<hex>");
+        if (n > 2 && !strncmp(part, "t=", 2)) {
+            if (ttext)
+                return fail(err, 401, "signature", "the signature's t= is given twice");
+            ttext = part + 2;
+            tlen = n - 2;
+            if (tlen > 12 || strspn(ttext, "0123456789") < tlen)
                 return fail(err, 401, "signature", "the signature's t= must be unix seconds");
-            t = atoll(d);
-        } else if (!strncmp(part, "v1=", 3) && nsig < 8) {
-            sigs[nsig++] = part + 3;
+            t = 0;
+            for (size_t i = 0; i < tlen; i++)
+                t = t * 10 + (ttext[i] - '0');
+        } else if (n >= 3 && !strncmp(part, "v1=", 3)) {
+            size_t bin_len = 0;
+            if (nsig == PB_SIG_MAX)
+                return fail(err, 401, "signature",
+                            "X-Jejak-Signature may carry at most %d v1= values", PB_SIG_MAX);
+            if (n - 3 != 64 || strspn(part + 3, "0123456789abcdefABCDEF") < 64 ||
+                sodium_hex2bin(sigs[nsig], sizeof(sigs[nsig]), part + 3, 64, NULL, &bin_len,
+                               NULL) ||
+                bin_len != sizeof(sigs[nsig]))
+                return fail(err, 401, "signature", "each v1= must be 64 hex digits");
+            nsig++;
+        } else if (!strncmp(part, "t=", 2)) {
+            return fail(err, 401, "signature", "the signature's t= must be unix seconds");
+        } else {
+            return fail(err, 401, "signature",
+                        "X-Jejak-Signature has a part jejak does not read: \"%.*s\" (send "
+                        "t=<unix seconds>,v1=<hex>)",
+                        (int)(n < 24 ? n : 24), part);
         }
+        part = comma ? comma + 1 : NULL;
     }
-    if (t < 0 || nsig == 0)
+    if (!ttext || nsig == 0)
         return fail(err, 401, "signature", "X-Jejak-Signature must be t=<unix seconds>,v1=<hex>");
     if (t > now_s + PB_SKEW_S || t < now_s - PB_SKEW_S)
         return fail(err, 401, "signature",
                     "the signature's timestamp is more than %d s from now: check the clock "
                     "or sign again",
                     PB_SKEW_S);
-    /* HMAC over "<t>.<raw body>", keyed with the secret's text as printed (as Stripe does). */
-    unsigned char want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
-    char tbuf[24];
-    int tn = snprintf(tbuf, sizeof(tbuf), "%lld.", t);
+    /* HMAC over "<t as sent>.<raw body>", keyed with the secret's text as printed (as Stripe
+     * does). */
+    unsigned char want[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state st;
     crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)tbuf, (unsigned long long)tn);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ttext, tlen);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
     crypto_auth_hmacsha256_final(&st, want);
     int ok = 0;
-    for (size_t i = 0; i < nsig; i++) {
-        size_t bin_len = 0;
-        if (strlen(sigs[i]) != 64 ||
-            sodium_hex2bin(got, sizeof(got), sigs[i], 64, NULL, &bin_len, NULL) ||
-            bin_len != sizeof(got))
-            continue;
-        ok |= sodium_memcmp(got, want, sizeof(want)) == 0;
-    }
+    for (size_t i = 0; i < nsig; i++)
+        ok |= sodium_memcmp(sigs[i], want, sizeof(want)) == 0;
     sodium_memzero(want, sizeof(want));
+    sodium_memzero(&st, sizeof(st));
     if (!ok)
         return fail(err, 401, "signature", "the signature does not match the body");
     return 0;

@@ -97,6 +97,20 @@ out=$(post '{"shop":"tokoku","order_id":"INV-Z","occurred_at":"'"$ok_at"'+07:00"
 expect_match "$out" ' 20[02]$' "occurred_at with +07:00"
 pass "occurred_at needs a zone"
 
+# A signature verifies over the header's text as sent, and a header with parts jejak does
+# not read is refused.
+zb='{"shop":"tokoku","order_id":"INV-S","amount":"1.00","currency":"USD"}'
+now=$(date +%s)
+mac=$(printf '%s' "$now.$zb" | openssl dgst -sha256 -hmac "$secret" | awk '{print $NF}')
+out=$(req -H "X-Jejak-Signature: t=0$now,v1=$mac" --data-binary "$zb" "$BASE/postback")
+expect_match "$out" '"field":"signature"\} 401$' "t with a leading zero is not the signed t"
+out=$(req -H "X-Jejak-Signature: t=$now,v1=$(printf '0%.0s' {1..64}),v1=$mac,v1=$mac,v1=$mac,v1=$mac,v1=$mac,v1=$mac,v1=$mac,v1=$mac" --data-binary "$zb" "$BASE/postback")
+expect_match "$out" '"field":"signature"\} 401$' "nine v1 values"
+out=$(req -H "X-Jejak-Signature: t=$now,v1=$mac,t=1" --data-binary "$zb" "$BASE/postback")
+expect_match "$out" '"field":"signature"\} 401$' "t given twice"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-S") | .order_id')" "" "nothing stored"
+pass "signature over the bytes as sent; unread parts refused"
+
 # Refusals store nothing.
 before=$(jejak conversions export | wc -l)
 good='{"shop":"tokoku","order_id":"INV-2","amount":"5.00","currency":"USD"}'

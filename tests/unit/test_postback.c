@@ -109,11 +109,11 @@ static void test_signature_malformed(void **state)
     refused_401("garbage", NULL);
     refused_401(",,,", NULL);
     snprintf(h, sizeof(h), "t=%lld,v1=%.63s", (long long)NOW_S, mac); /* 63 digits */
-    refused_401(h, "does not match");
+    refused_401(h, "64 hex digits");
     snprintf(h, sizeof(h), "t=%lld,v1=%sff", (long long)NOW_S, mac); /* 66 digits */
-    refused_401(h, "does not match");
+    refused_401(h, "64 hex digits");
     snprintf(h, sizeof(h), "t=%lld,v1=%.62szz", (long long)NOW_S, mac); /* not hex */
-    refused_401(h, "does not match");
+    refused_401(h, "64 hex digits");
     snprintf(h, sizeof(h), "t=%lld,v0=%s", (long long)NOW_S, mac); /* another scheme */
     refused_401(h, NULL);
     char longh[1100];
@@ -176,10 +176,51 @@ static void test_signature_several_v1(void **state)
     assert_int_equal(check(h, &err), 0);
     snprintf(h, sizeof(h), "t=%lld,v1=%s,v1=%s", (long long)NOW_S, good, bad);
     assert_int_equal(check(h, &err), 0);
-    snprintf(h, sizeof(h), "t=%lld,v1=zz,v1=%s", (long long)NOW_S, good);
-    assert_int_equal(check(h, &err), 0);
     snprintf(h, sizeof(h), "t=%lld,v1=%s,v1=%s", (long long)NOW_S, bad, bad);
     refused_401(h, "does not match");
+    /* A value that is not a MAC is not skipped: it is refused. */
+    snprintf(h, sizeof(h), "t=%lld,v1=zz,v1=%s", (long long)NOW_S, good);
+    refused_401(h, "64 hex digits");
+    /* Up to 8 values are read; a 9th is refused, not dropped. */
+    char many[1100];
+    int n = snprintf(many, sizeof(many), "t=%lld", (long long)NOW_S);
+    for (int i = 0; i < 7; i++)
+        n += snprintf(many + n, sizeof(many) - (size_t)n, ",v1=%s", bad);
+    snprintf(many + n, sizeof(many) - (size_t)n, ",v1=%s", good);
+    assert_int_equal(check(many, &err), 0); /* 8: the last one matches */
+    snprintf(many + n, sizeof(many) - (size_t)n, ",v1=%s,v1=%s", bad, good);
+    refused_401(many, "at most 8");
+}
+
+/* The MAC covers the header's t exactly as sent, and every part of the header is read. */
+static void test_signature_as_sent(void **state)
+{
+    (void)state;
+    char mac[65], h[300];
+    pb_error err;
+    /* A leading zero is another text than the one signed, though the same number. */
+    sign(NOW_S, BODY, mac);
+    snprintf(h, sizeof(h), "t=0%lld,v1=%s", (long long)NOW_S, mac);
+    refused_401(h, "does not match");
+    char msg[1024], zmac[65];
+    int len = snprintf(msg, sizeof(msg), "0%lld.%s", (long long)NOW_S, BODY);
+    pb_hmac_hex(SECRET, strlen(SECRET), msg, (size_t)len, zmac);
+    snprintf(h, sizeof(h), "t=0%lld,v1=%s", (long long)NOW_S, zmac);
+    assert_int_equal(check(h, &err), 0); /* signed as sent */
+    /* t given twice: which one was signed? Refused. */
+    snprintf(h, sizeof(h), "t=%lld,v1=%s,t=%lld", (long long)NOW_S, mac, (long long)NOW_S);
+    refused_401(h, "twice");
+    snprintf(h, sizeof(h), "t=%lld,v1=%s,t=1", (long long)NOW_S, mac);
+    refused_401(h, "twice");
+    /* A part that is not t= or v1=, or an empty one, is not read: refused. */
+    snprintf(h, sizeof(h), "t=%lld,v1=%s,v0=abc", (long long)NOW_S, mac);
+    refused_401(h, "v0=abc");
+    snprintf(h, sizeof(h), "t=%lld,,v1=%s", (long long)NOW_S, mac);
+    refused_401(h, "empty");
+    snprintf(h, sizeof(h), "t=%lld,v1=%s,", (long long)NOW_S, mac);
+    refused_401(h, "empty");
+    snprintf(h, sizeof(h), "t=%lld,v1=%s ", (long long)NOW_S, mac);
+    refused_401(h, "64 hex digits");
 }
 
 /* ---- fields ---------------------------------------------------------------------------- */
@@ -581,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_signature_wrong),
         cmocka_unit_test(test_signature_window),
         cmocka_unit_test(test_signature_several_v1),
+        cmocka_unit_test(test_signature_as_sent),
         cmocka_unit_test(test_full_body),
         cmocka_unit_test(test_minimal_body_defaults),
         cmocka_unit_test(test_event_and_status),
