@@ -21,7 +21,8 @@
  * Attribution: the click id names a click; its visitor's non-bot clicks from lookback
  * before the conversion up to it form the journey, credited by model.c. Without a
  * journey, a known coupon gets 100% (and wins over a journey with coupon_priority).
- * Otherwise the conversion is stored unattributed: a shop's sale is never dropped.
+ * Otherwise the conversion is stored unattributed (ledger_reason says why): a shop's sale
+ * is never dropped.
  */
 #ifndef JEJAK_LEDGER_H
 #define JEJAK_LEDGER_H
