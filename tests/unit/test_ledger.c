@@ -212,24 +212,31 @@ static rec_conversion make_conv(fixture *f, const char *order, const char *click
 
 typedef struct {
     const rec_conversion *in;
+    unsigned given;
     const ledger_config *cfg;
     int64_t now;
     ledger_result *out;
-} rec_ctx;
+} given_ctx;
 
-static int record_fn(store_txn *t, void *arg)
+static int given_fn(store_txn *t, void *arg)
 {
-    rec_ctx *x = arg;
-    return ledger_record(t, x->in, x->cfg, x->now, x->out);
+    given_ctx *x = arg;
+    return ledger_record_given(t, x->in, x->given, x->cfg, x->now, x->out);
+}
+
+/* Records c as a postback that gave only the fields in given (LEDGER_GAVE_*). */
+static ledger_result record_given(fixture *f, const rec_conversion *c, unsigned given, int64_t now)
+{
+    ledger_result res;
+    memset(&res, 0xee, sizeof(res));
+    given_ctx x = {c, given, &f->cfg, now, &res};
+    assert_int_equal(store_update(f->s, given_fn, &x), STORE_OK);
+    return res;
 }
 
 static ledger_result record_at(fixture *f, const rec_conversion *c, int64_t now)
 {
-    ledger_result res;
-    memset(&res, 0xee, sizeof(res));
-    rec_ctx x = {c, &f->cfg, now, &res};
-    assert_int_equal(store_update(f->s, record_fn, &x), STORE_OK);
-    return res;
+    return record_given(f, c, LEDGER_GAVE_ALL, now);
 }
 
 static ledger_result record(fixture *f, const rec_conversion *c)
@@ -489,30 +496,6 @@ static void test_duplicate_changes_nothing(void **state)
     assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
     assert_int_equal(store_count(t, STORE_DB_CONVERSIONS), 1);
     store_read_end(t);
-}
-
-typedef struct {
-    const rec_conversion *in;
-    unsigned given;
-    const ledger_config *cfg;
-    int64_t now;
-    ledger_result *out;
-} given_ctx;
-
-static int given_fn(store_txn *t, void *arg)
-{
-    given_ctx *x = arg;
-    return ledger_record_given(t, x->in, x->given, x->cfg, x->now, x->out);
-}
-
-/* Records c as a postback that gave only the fields in given (LEDGER_GAVE_*). */
-static ledger_result record_given(fixture *f, const rec_conversion *c, unsigned given, int64_t now)
-{
-    ledger_result res;
-    memset(&res, 0xee, sizeof(res));
-    given_ctx x = {c, given, &f->cfg, now, &res};
-    assert_int_equal(store_update(f->s, given_fn, &x), STORE_OK);
-    return res;
 }
 
 static uint8_t stored_status(fixture *f, const char *order)
