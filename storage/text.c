@@ -244,14 +244,17 @@ bool text_valid_date(const char *s)
     return strlen(s) == 10 && parse_date(&s, &y, &m, &d) == 0;
 }
 
-int text_parse_time(const char *s, int64_t *ms)
+/* *zoned says whether the text fixed its instant: Unix ms, 'Z' or an offset. */
+static int parse_time(const char *s, int64_t *ms, bool *zoned)
 {
+    *zoned = false;
     if (!*s)
         return -1;
     if (strlen(s) > 40)
         return -1;
     if (strspn(s, "0123456789") == strlen(s) && strlen(s) <= 15) {
         *ms = strtoll(s, NULL, 10);
+        *zoned = true;
         return 0;
     }
     int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
@@ -284,6 +287,7 @@ int text_parse_time(const char *s, int64_t *ms)
         }
         if (h > 23 || mi > 59 || sec > 60)
             return -1;
+        *zoned = *p == 'Z' || *p == 'z' || *p == '+' || *p == '-';
         if (*p == 'Z' || *p == 'z') {
             p++;
         } else if (*p == '+' || *p == '-') {
@@ -305,6 +309,24 @@ int text_parse_time(const char *s, int64_t *ms)
      * four-digit year can print back: refuse it. */
     if (t < -62167219200000LL || t > 253402300799999LL)
         return -1;
+    *ms = t;
+    return 0;
+}
+
+int text_parse_time(const char *s, int64_t *ms)
+{
+    bool zoned;
+    return parse_time(s, ms, &zoned);
+}
+
+int text_parse_time_zoned(const char *s, int64_t *ms)
+{
+    bool zoned;
+    int64_t t;
+    if (parse_time(s, &t, &zoned))
+        return -1;
+    if (!zoned)
+        return -2;
     *ms = t;
     return 0;
 }

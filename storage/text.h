@@ -53,6 +53,10 @@ void text_format_time(int64_t ms, char *out, size_t outlen);
 /* Parses "2026-11-20", "2026-11-20T10:00:00Z", "...T10:00:00.123Z", "...+07:00" offsets,
  * or a bare integer of UTC milliseconds. 0 on success, -1 if malformed. */
 int text_parse_time(const char *s, int64_t *ms);
+/* The same for an instant from outside (a shop's occurred_at): a time without a zone, or a
+ * bare date, would be a guess, so it is refused. 0; -1 if malformed; -2 if well-formed but
+ * without 'Z', an offset or Unix ms (*ms then untouched). */
+int text_parse_time_zoned(const char *s, int64_t *ms);
 /* Parses exactly "YYYY-MM-DD" (a valid calendar date). */
 bool text_valid_date(const char *s);
 /* Days since 1970-01-01 for a proleptic Gregorian civil date, and back. */

@@ -146,12 +146,14 @@ int pb_from_pairs(const url_param *kv, size_t n, bool query, int64_t now_ms, pb_
     if (v[F_STATUS] && *v[F_STATUS] && (s = rec_status_parse(v[F_STATUS])) < 0)
         return fail(err, 400, "status", "status must be approved, pending, declined or refunded");
     c->status = (uint8_t)s;
+    in->has_status = v[F_STATUS] && *v[F_STATUS];
     if (v[F_CURRENCY] && *v[F_CURRENCY]) {
         if (strlen(v[F_CURRENCY]) != 3 || money_exponent(v[F_CURRENCY]) < 0)
             return fail(err, 400, "currency",
                         "currency must be an ISO 4217 code such as IDR, "
                         "USD or JPY");
         memcpy(c->currency, v[F_CURRENCY], 4);
+        in->has_currency = true;
     }
     if (v[F_AMOUNT] && *v[F_AMOUNT]) {
         char why[160];
@@ -159,6 +161,7 @@ int pb_from_pairs(const url_param *kv, size_t n, bool query, int64_t now_ms, pb_
             return fail(err, 400, "currency", "currency is required with an amount");
         if (money_parse(v[F_AMOUNT], c->currency, 0, &c->amount, why, sizeof(why)))
             return fail(err, 400, "amount", "%s", why);
+        in->has_amount = true;
     }
     if (v[F_CLICK] && *v[F_CLICK] &&
         copy_field(c->click_id, sizeof(c->click_id), v[F_CLICK], "click_id", err))
@@ -171,10 +174,15 @@ int pb_from_pairs(const url_param *kv, size_t n, bool query, int64_t now_ms, pb_
     c->ts_ms = now_ms;
     if (v[F_OCCURRED] && *v[F_OCCURRED]) {
         int64_t ts;
-        if (text_parse_time(v[F_OCCURRED], &ts))
+        int r = text_parse_time_zoned(v[F_OCCURRED], &ts);
+        if (r == -2) /* read as UTC, a shop's local time would land hours off */
             return fail(err, 400, "occurred_at",
-                        "occurred_at must be an ISO 8601 time such as "
-                        "2026-11-20T10:00:00Z");
+                        "occurred_at needs a zone: Z for UTC or an offset such as +07:00 "
+                        "(2026-11-20T17:00:00+07:00)");
+        if (r)
+            return fail(err, 400, "occurred_at",
+                        "occurred_at must be an ISO 8601 time with a zone such as "
+                        "2026-11-20T10:00:00Z or 2026-11-20T17:00:00+07:00, or Unix ms");
         if (ts < 946684800000LL || ts > now_ms + 86400000LL)
             return fail(err, 400, "occurred_at", "occurred_at is before 2000 or in the future");
         c->ts_ms = ts;
@@ -223,50 +231,73 @@ int pb_check_signature(const char *header, const char *body, size_t len, const c
         return fail(err, 401, "signature", "X-Jejak-Signature is required");
     if (strlen(header) > 1024)
         return fail(err, 401, "signature", "X-Jejak-Signature is too long");
+    /* Every part is read or the header is refused: t= once, v1= one to PB_SIG_MAX times. The
+     * MAC covers t's text exactly as sent, so no other spelling of the number verifies. */
+    const char *ttext = NULL;
+    size_t tlen = 0;
     long long t = -1;
-    const char *sigs[8];
+    unsigned char sigs[PB_SIG_MAX][crypto_auth_hmacsha256_BYTES];
     size_t nsig = 0;
-    char buf[1025];
-    snprintf(buf, sizeof(buf), "%s", header);
-    for (char *save = NULL, *part = strtok_r(buf, ",", &save); part;
-         part = strtok_r(NULL, ",", &save)) {
-        while (*part == ' ')
-            part++;
-        if (!strncmp(part, "t=", 2)) {
-            const char *d = part + 2;
-            if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 12)
+    for (const char *part = header; part;) {
+        const char *comma = strchr(part, ',');
+        size_t n = comma ? (size_t)(comma - part) : strlen(part);
+        while (n && *part == ' ')
+            part++, n--;
+        if (n == 0)
+            return fail(err, 401, "signature",
+                        "X-Jejak-Signature has an empty part: send t=<unix seconds>,v1=<hex>");
+        if (n > 2 && !strncmp(part, "t=", 2)) {
+            if (ttext)
+                return fail(err, 401, "signature", "the signature's t= is given twice");
+            ttext = part + 2;
+            tlen = n - 2;
+            if (tlen > 12 || strspn(ttext, "0123456789") < tlen)
                 return fail(err, 401, "signature", "the signature's t= must be unix seconds");
-            t = atoll(d);
-        } else if (!strncmp(part, "v1=", 3) && nsig < 8) {
-            sigs[nsig++] = part + 3;
+            t = 0;
+            for (size_t i = 0; i < tlen; i++)
+                t = t * 10 + (ttext[i] - '0');
+        } else if (n >= 3 && !strncmp(part, "v1=", 3)) {
+            size_t bin_len = 0;
+            if (nsig == PB_SIG_MAX)
+                return fail(err, 401, "signature",
+                            "X-Jejak-Signature may carry at most %d v1= values", PB_SIG_MAX);
+            if (n - 3 != 64 || strspn(part + 3, "0123456789abcdefABCDEF") < 64 ||
+                sodium_hex2bin(sigs[nsig], sizeof(sigs[nsig]), part + 3, 64, NULL, &bin_len,
+                               NULL) ||
+                bin_len != sizeof(sigs[nsig]))
+                return fail(err, 401, "signature", "each v1= must be 64 hex digits");
+            nsig++;
+        } else if (!strncmp(part, "t=", 2)) {
+            return fail(err, 401, "signature", "the signature's t= must be unix seconds");
+        } else {
+            return fail(err, 401, "signature",
+                        "X-Jejak-Signature has a part jejak does not read: \"%.*s\" (send "
+                        "t=<unix seconds>,v1=<hex>)",
+                        (int)(n < 24 ? n : 24), part);
         }
+        part = comma ? comma + 1 : NULL;
     }
-    if (t < 0 || nsig == 0)
+    if (!ttext || nsig == 0)
         return fail(err, 401, "signature", "X-Jejak-Signature must be t=<unix seconds>,v1=<hex>");
     if (t > now_s + PB_SKEW_S || t < now_s - PB_SKEW_S)
         return fail(err, 401, "signature",
                     "the signature's timestamp is more than %d s from now: check the clock "
                     "or sign again",
                     PB_SKEW_S);
-    /* HMAC over "<t>.<raw body>", keyed with the secret's text as printed (as Stripe does). */
-    unsigned char want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
-    char tbuf[24];
-    int tn = snprintf(tbuf, sizeof(tbuf), "%lld.", t);
+    /* HMAC over "<t as sent>.<raw body>", keyed with the secret's text as printed (as Stripe
+     * does). */
+    unsigned char want[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state st;
     crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)tbuf, (unsigned long long)tn);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ttext, tlen);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
     crypto_auth_hmacsha256_final(&st, want);
     int ok = 0;
-    for (size_t i = 0; i < nsig; i++) {
-        size_t bin_len = 0;
-        if (strlen(sigs[i]) != 64 ||
-            sodium_hex2bin(got, sizeof(got), sigs[i], 64, NULL, &bin_len, NULL) ||
-            bin_len != sizeof(got))
-            continue;
-        ok |= sodium_memcmp(got, want, sizeof(want)) == 0;
-    }
+    for (size_t i = 0; i < nsig; i++)
+        ok |= sodium_memcmp(sigs[i], want, sizeof(want)) == 0;
     sodium_memzero(want, sizeof(want));
+    sodium_memzero(&st, sizeof(st));
     if (!ok)
         return fail(err, 401, "signature", "the signature does not match the body");
     return 0;

@@ -17,7 +17,7 @@
 #include "storage/record.h"
 #include "tracker/url.h"
 
-enum { PB_BODY_MAX = 65536, PB_SKEW_S = 300, PB_TOKEN_MAX = 128 };
+enum { PB_BODY_MAX = 65536, PB_SKEW_S = 300, PB_TOKEN_MAX = 128, PB_SIG_MAX = 8 };
 
 typedef struct {
     unsigned status; /* HTTP status: 400, 401, 413 ... */
@@ -28,7 +28,10 @@ typedef struct {
 /* A validated postback; conv is filled except id, credits and the times jejak sets. */
 typedef struct {
     rec_conversion conv;
-    bool has_occurred;            /* occurred_at was given (else conv.ts_ms = now) */
+    bool has_occurred; /* occurred_at was given (else conv.ts_ms = now) */
+    bool has_status;   /* status was given (else conv.status = approved, which a
+                          repeat of a stored order must not apply) */
+    bool has_amount, has_currency;
     char token[PB_TOKEN_MAX + 1]; /* GET form only */
 } pb_input;
 
@@ -39,8 +42,10 @@ int pb_from_pairs(const url_param *kv, size_t n, bool query, int64_t now_ms, pb_
 /* Parses the JSON body and reads its fields. */
 int pb_from_json(const char *body, size_t len, int64_t now_ms, pb_input *in, pb_error *err);
 
-/* Checks X-Jejak-Signature against HMAC-SHA256(secret, "<t>.<body>"), constant time, with
- * |now - t| <= PB_SKEW_S. 0, or -1 with a 401 err. */
+/* Checks X-Jejak-Signature against HMAC-SHA256(secret, "<t>.<body>"), t's text as sent,
+ * constant time, with |now - t| <= PB_SKEW_S. The header is t=<digits> once and v1=<64 hex>
+ * one to PB_SIG_MAX times, comma-separated (spaces after a comma allowed); any other part is
+ * refused, never skipped. 0, or -1 with a 401 err. */
 int pb_check_signature(const char *header, const char *body, size_t len, const char *secret,
                        int64_t now_s, pb_error *err);
 /* Lowercase hex HMAC-SHA256 of msg under key; out needs 65 bytes. */

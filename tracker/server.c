@@ -590,7 +590,11 @@ static int postback_apply(store_txn *t, writer_job *job)
     int rc = clicks_flush_visits(r->d->clk, t, true);
     if (rc)
         return rc;
-    return ledger_record(t, &r->pb.conv, &r->d->ledger, text_now_ms(), &r->result);
+    const pb_input *in = &r->pb;
+    unsigned given = (in->has_status ? LEDGER_GAVE_STATUS : 0u) |
+                     (in->has_amount ? LEDGER_GAVE_AMOUNT : 0u) |
+                     (in->has_currency ? LEDGER_GAVE_CURRENCY : 0u);
+    return ledger_record_given(t, &in->conv, given, &r->d->ledger, text_now_ms(), &r->result);
 }
 
 static void postback_done(writer_job *job, int rc)
@@ -613,6 +617,12 @@ static enum MHD_Result send_postback_result(request *r)
         static const pb_error busy = {503, "the conversion could not be stored; retry later", ""};
         return refuse(r, &busy);
     }
+    if (r->result.outcome == LEDGER_CONFLICT) { /* nothing was written */
+        pb_error e = {409, "", ""};
+        snprintf(e.error, sizeof(e.error), "%s", r->result.why);
+        snprintf(e.field, sizeof(e.field), "%s", r->result.field);
+        return refuse(r, &e);
+    }
     static const char *const outcome[] = {"recorded", "duplicate", "updated"};
     static const char *const via[] = {"null", "\"click\"", "\"coupon\""};
     bool unattributed = r->result.outcome == LEDGER_RECORDED && r->result.via == REC_VIA_NONE;
@@ -623,9 +633,12 @@ static enum MHD_Result send_postback_result(request *r)
     id_click_format(r->result.id, id);
     text_buf b;
     text_buf_init(&b, 1024);
-    text_printf(&b, "{\"status\":\"%s\",\"conversion_id\":\"%s\",\"attributed_to\":%s}\n",
+    text_printf(&b, "{\"status\":\"%s\",\"conversion_id\":\"%s\",\"attributed_to\":%s",
                 unattributed ? "unattributed" : outcome[r->result.outcome], id,
                 via[r->result.via <= REC_VIA_COUPON ? r->result.via : 0]);
+    if (unattributed) /* what the shop can fix: a macro left unfilled, a stale click... */
+        text_printf(&b, ",\"reason\":\"%s\"", ledger_reason_name(r->result.reason));
+    text_puts(&b, "}\n");
     return queue_json(r, unattributed ? MHD_HTTP_ACCEPTED : MHD_HTTP_OK, &b);
 }
 

@@ -7,8 +7,9 @@
  *    names a status and a NUL-terminated reason.
  * 2. pb_from_pairs (GET form) on the input read as "k=v&k=v": the same checks, plus a token.
  * 3. pb_check_signature with the input split at its first '\n' into header and body: only 0
- *    or a 401 on "signature"; a signature made with pb_hmac_hex is accepted, and the same
- *    one with a digit changed is not.
+ *    or a 401 on "signature"; an accepted header is one t= and 1..PB_SIG_MAX v1= parts and
+ *    nothing else; a signature made with pb_hmac_hex is accepted, and the same one with a
+ *    digit changed, or with t spelled with a leading zero, is not.
  */
 #include "tests/fuzz/fuzz.h"
 
@@ -109,6 +110,14 @@ static void fuzz_signature(const uint8_t *data, size_t size)
     if (r == -1) {
         check_error(&err);
         FUZZ_CHECK(err.status == 401 && strcmp(err.field, "signature") == 0);
+    } else {
+        /* Accepted: at most PB_SIG_MAX v1= parts, and nothing else but one t=. */
+        size_t v1 = 0, parts = 1;
+        for (const char *q = header; (q = strstr(q, "v1=")); q++)
+            v1++;
+        for (const char *q = header; *q; q++)
+            parts += *q == ',';
+        FUZZ_CHECK(v1 >= 1 && v1 <= PB_SIG_MAX && parts == v1 + 1);
     }
 
     /* A genuine signature over this body verifies; one changed digit does not. */
@@ -123,6 +132,9 @@ static void fuzz_signature(const uint8_t *data, size_t size)
     FUZZ_CHECK(strlen(mac) == 64 && strspn(mac, "0123456789abcdef") == 64);
     snprintf(good, sizeof good, "t=%lld,v1=%s", (long long)now_s, mac);
     FUZZ_CHECK(pb_check_signature(good, body, bn, secret, now_s, &err) == 0);
+    /* The same number spelled otherwise is another signed text. */
+    snprintf(good, sizeof good, "t=0%lld,v1=%s", (long long)now_s, mac);
+    FUZZ_CHECK(pb_check_signature(good, body, bn, secret, now_s, &err) == -1);
     size_t k = size % 64;
     mac[k] = mac[k] == '0' ? '1' : '0';
     snprintf(good, sizeof good, "t=%lld,v1=%s", (long long)now_s, mac);

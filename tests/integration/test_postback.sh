@@ -52,6 +52,65 @@ expect_match "$out" '"status":"updated".* 200$' "refund updates"
 expect_eq "$(jejak conversions export | jq -r .status)" "refunded" "status is refunded"
 pass "refund updates the conversion"
 
+# Transitions: a retry without status never changes the stored status; a status the table
+# does not allow is refused with 409, and so is a repeat with another amount.
+orig='{"shop":"tokoku","click_id":"'$jclid'","order_id":"INV-R","amount":"50000.00","currency":"IDR"}'
+out=$(post "$orig" "$secret")
+expect_match "$out" '"status":"recorded".* 200$' "order without status recorded"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-R") | .status')" "approved" "no status: approved"
+out=$(post '{"shop":"tokoku","order_id":"INV-R","status":"refunded"}' "$secret")
+expect_match "$out" '"status":"updated".* 200$' "INV-R refunded"
+out=$(post "$orig" "$secret")
+expect_match "$out" '"status":"duplicate".* 200$' "late retry of the original after a refund"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-R") | .status')" "refunded" "late retry leaves it refunded"
+out=$(post '{"shop":"tokoku","order_id":"INV-R","status":"approved"}' "$secret")
+expect_match "$out" '^\{"error":"[^"]*refunded[^"]*","field":"status"\} 409$' "refunded -> approved refused"
+out=$(req "$BASE/postback?shop=tokoku&token=$token&txid=INV-R&status=approved")
+expect_match "$out" '"field":"status"\} 409$' "GET refunded -> approved refused"
+out=$(req "$BASE/postback?shop=tokoku&token=$token&txid=INV-R&payout=50000.00&currency=IDR")
+expect_match "$out" '"status":"duplicate".* 200$' "GET retry without status after a refund"
+out=$(post '{"shop":"tokoku","order_id":"INV-D","amount":"10.00","currency":"USD","status":"pending"}' "$secret")
+expect_match "$out" ' 20[02]$' "pending order"
+out=$(post '{"shop":"tokoku","order_id":"INV-D","status":"declined"}' "$secret")
+expect_match "$out" '"status":"updated".* 200$' "pending -> declined"
+out=$(post '{"shop":"tokoku","order_id":"INV-D","status":"approved"}' "$secret")
+expect_match "$out" '"field":"status"\} 409$' "declined -> approved refused"
+out=$(post '{"shop":"tokoku","order_id":"INV-D","amount":"10.00","currency":"USD"}' "$secret")
+expect_match "$out" '"status":"duplicate".* 200$' "retry without status after a decline"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-D") | .status')" "declined" "still declined"
+out=$(post '{"shop":"tokoku","order_id":"INV-R","amount":"60000.00","currency":"IDR"}' "$secret")
+expect_match "$out" '^\{"error":"[^"]*50000.00 IDR[^"]*","field":"amount"\} 409$' "another amount refused"
+out=$(post '{"shop":"tokoku","order_id":"INV-R","amount":"50000.00","currency":"USD"}' "$secret")
+expect_match "$out" '"field":"currency"\} 409$' "another currency refused"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-R") | .amount + " " + .status')" "50000.00 refunded" "INV-R unchanged"
+pass "retries never move a status back; transitions outside the table and other amounts: 409"
+
+# occurred_at without a zone is refused, not read as UTC.
+for at in '2026-11-30T21:00:00' '2026-12-02 02:30:00' '2026-11-30' '2026-11-30T21:00'; do
+  out=$(post '{"shop":"tokoku","order_id":"INV-Z","occurred_at":"'"$at"'"}' "$secret")
+  expect_match "$out" '^\{"error":"[^"]*zone[^"]*","field":"occurred_at"\} 400$' "occurred_at $at"
+done
+out=$(req "$BASE/postback?shop=tokoku&token=$token&txid=INV-Z&occurred_at=2026-11-30T21:00:00")
+expect_match "$out" '"field":"occurred_at"\} 400$' "GET occurred_at without a zone"
+ok_at=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S)
+out=$(post '{"shop":"tokoku","order_id":"INV-Z","occurred_at":"'"$ok_at"'+07:00"}' "$secret")
+expect_match "$out" ' 20[02]$' "occurred_at with +07:00"
+pass "occurred_at needs a zone"
+
+# A signature verifies over the header's text as sent, and a header with parts jejak does
+# not read is refused.
+zb='{"shop":"tokoku","order_id":"INV-S","amount":"1.00","currency":"USD"}'
+now=$(date +%s)
+mac=$(printf '%s' "$now.$zb" | openssl dgst -sha256 -hmac "$secret" | awk '{print $NF}')
+out=$(req -H "X-Jejak-Signature: t=0$now,v1=$mac" --data-binary "$zb" "$BASE/postback")
+expect_match "$out" '"field":"signature"\} 401$' "t with a leading zero is not the signed t"
+out=$(req -H "X-Jejak-Signature: t=$now,v1=$(printf '0%.0s' {1..64}),v1=$mac,v1=$mac,v1=$mac,v1=$mac,v1=$mac,v1=$mac,v1=$mac,v1=$mac" --data-binary "$zb" "$BASE/postback")
+expect_match "$out" '"field":"signature"\} 401$' "nine v1 values"
+out=$(req -H "X-Jejak-Signature: t=$now,v1=$mac,t=1" --data-binary "$zb" "$BASE/postback")
+expect_match "$out" '"field":"signature"\} 401$' "t given twice"
+expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="INV-S") | .order_id')" "" "nothing stored"
+pass "signature over the bytes as sent; unread parts refused"
+
 # Refusals store nothing.
 before=$(jejak conversions export | wc -l)
 good='{"shop":"tokoku","order_id":"INV-2","amount":"5.00","currency":"USD"}'
@@ -89,15 +148,36 @@ out=$(req "$BASE/postback?shop=tokoku&token=$token&txid=G-2&revenue=10&currency=
 expect_match "$out" '"attributed_to":"coupon"\} 200$' "coupon attribution"
 expect_eq "$(jejak conversions export | jq -c 'select(.order_id=="G-2") | .credits.linear')" '[{"influencer":"ayu","campaign":"launch","link":null,"share":1,"amount":"10.00"}]' "coupon gets 100%"
 out=$(req "$BASE/postback?shop=tokoku&token=$token&cid=01ZZZZZZZZZZZZZZZZZZZZZZZZ&tid=G-3&payout=7&currency=USD")
-expect_match "$out" '"status":"unattributed".*"attributed_to":null\} 202$' "unknown click id"
+expect_match "$out" '"status":"unattributed".*"attributed_to":null,"reason":"unknown_click"\} 202$' "unknown click id"
 expect_eq "$(jejak conversions export | jq -r 'select(.order_id=="G-3") | .amount')" "7.00" "unattributed sale kept"
 out=$(req "$BASE/postback?shop=tokoku&token=$token&cid=x&tid=G-3&payout=7&currency=USD")
 expect_match "$out" '"status":"duplicate".* 200$' "unattributed retry is a duplicate"
 pass "GET form, aliases, coupon, unattributed"
+# Why an order is unattributed.
+out=$(req "$BASE/postback?shop=tokoku&token=$token&cid=%7Bclickid%7D&tid=W-1&payout=1&currency=USD")
+expect_match "$out" '"reason":"unfilled_macro"\} 202$' "unfilled macro {clickid}"
+for macro in '{click_id}' 'REPLACE' '%CLICK_ID%' '[clickid]'; do
+  out=$(post '{"shop":"tokoku","order_id":"W-'"$macro"'","click_id":"'"$macro"'"}' "$secret")
+  expect_match "$out" '"reason":"unfilled_macro"\} 202$' "unfilled macro $macro"
+done
+out=$(post '{"shop":"tokoku","order_id":"W-2"}' "$secret")
+expect_match "$out" '"reason":"no_click_no_coupon"\} 202$' "no click, no coupon"
+out=$(post '{"shop":"tokoku","order_id":"W-3","coupon":"NOPE"}' "$secret")
+expect_match "$out" '"reason":"unknown_coupon"\} 202$' "unknown coupon"
+botclk=$(curl -s -o /dev/null -A 'Googlebot/2.1 (+http://www.google.com/bot.html)' -w '%{redirect_url}' "$BASE/l/ayu")
+botclk=${botclk##*jclid=}; botclk=${botclk%%#*}
+expect_match "$botclk" '^[0-9A-Z]{26}$' "a bot's click id"
+out=$(post '{"shop":"tokoku","order_id":"W-4","click_id":"'$botclk'"}' "$secret")
+expect_match "$out" '"reason":"bot_click"\} 202$' "a bot's click"
+early=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
+lone=$(click ayu "$WORK/jar-lone")
+out=$(post '{"shop":"tokoku","order_id":"W-5","click_id":"'$lone'","occurred_at":"'$early'"}' "$secret")
+expect_match "$out" '"reason":"outside_lookback"\} 202$' "a click outside the lookback (after the order)"
+pass "unattributed says why"
 
 metrics=$(curl -s "$BASE/metrics")
-echo "$metrics" | grep -qx 'jejak_postbacks_total{outcome="recorded"} 4' || fail "metrics: recorded $(echo "$metrics" | grep postbacks_total)"
-echo "$metrics" | grep -qx 'jejak_postbacks_unattributed_total 1' || fail "metrics: unattributed"
+echo "$metrics" | grep -qx 'jejak_postbacks_total{outcome="recorded"} 16' || fail "metrics: recorded $(echo "$metrics" | grep postbacks_total)"
+echo "$metrics" | grep -qx 'jejak_postbacks_unattributed_total 12' || fail "metrics: unattributed"
 stop_daemon
 
 # Coupon priority: a known coupon beats the journey.

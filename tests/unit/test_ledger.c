@@ -212,24 +212,31 @@ static rec_conversion make_conv(fixture *f, const char *order, const char *click
 
 typedef struct {
     const rec_conversion *in;
+    unsigned given;
     const ledger_config *cfg;
     int64_t now;
     ledger_result *out;
-} rec_ctx;
+} given_ctx;
 
-static int record_fn(store_txn *t, void *arg)
+static int given_fn(store_txn *t, void *arg)
 {
-    rec_ctx *x = arg;
-    return ledger_record(t, x->in, x->cfg, x->now, x->out);
+    given_ctx *x = arg;
+    return ledger_record_given(t, x->in, x->given, x->cfg, x->now, x->out);
+}
+
+/* Records c as a postback that gave only the fields in given (LEDGER_GAVE_*). */
+static ledger_result record_given(fixture *f, const rec_conversion *c, unsigned given, int64_t now)
+{
+    ledger_result res;
+    memset(&res, 0xee, sizeof(res));
+    given_ctx x = {c, given, &f->cfg, now, &res};
+    assert_int_equal(store_update(f->s, given_fn, &x), STORE_OK);
+    return res;
 }
 
 static ledger_result record_at(fixture *f, const rec_conversion *c, int64_t now)
 {
-    ledger_result res;
-    memset(&res, 0xee, sizeof(res));
-    rec_ctx x = {c, &f->cfg, now, &res};
-    assert_int_equal(store_update(f->s, record_fn, &x), STORE_OK);
-    return res;
+    return record_given(f, c, LEDGER_GAVE_ALL, now);
 }
 
 static ledger_result record(fixture *f, const rec_conversion *c)
@@ -463,8 +470,8 @@ static void test_duplicate_changes_nothing(void **state)
     ledger_result first = two_touch(f, k);
     totals before = scan_all(f);
 
-    /* The shop posts the same order again, later, even with another amount and click. */
-    rec_conversion again = make_conv(f, "A-1", "", "AYU10", 12345, "USD");
+    /* The shop posts the same order again, later, even with another click and coupon. */
+    rec_conversion again = make_conv(f, "A-1", "", "AYU10", 9000, "USD");
     ledger_result res = record_at(f, &again, f->conv_ts + HOUR);
     assert_int_equal(res.outcome, LEDGER_DUPLICATE);
     assert_memory_equal(res.id, first.id, 16);
@@ -489,6 +496,141 @@ static void test_duplicate_changes_nothing(void **state)
     assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
     assert_int_equal(store_count(t, STORE_DB_CONVERSIONS), 1);
     store_read_end(t);
+}
+
+static uint8_t stored_status(fixture *f, const char *order)
+{
+    rec_conversion c;
+    uint8_t id[16];
+    load(f, order, &c, id);
+    uint8_t s = c.status;
+    rec_conversion_free(&c);
+    return s;
+}
+
+/* Known answer "late retry after a refund": the original postback (no status) after a
+ * refund changes nothing, whenever it comes. */
+static void test_late_retry_after_refund(void **state)
+{
+    fixture *f = *state;
+    rec_click k[2];
+    ledger_result first = two_touch(f, k);
+    rec_conversion refund = make_conv(f, "A-1", "", NULL, 0, "");
+    refund.status = REC_STATUS_REFUNDED;
+    ledger_result res = record_given(f, &refund, LEDGER_GAVE_STATUS, f->conv_ts + DAY);
+    assert_int_equal(res.outcome, LEDGER_UPDATED);
+    totals before = scan_all(f);
+
+    /* The original, retried late: approved by default, but no status was sent. */
+    char text[ID_CLICK_TEXT + 1];
+    id_click_format(k[1].id, text);
+    rec_conversion orig = make_conv(f, "A-1", text, NULL, 9000, "USD");
+    res = record_given(f, &orig, LEDGER_GAVE_AMOUNT | LEDGER_GAVE_CURRENCY, f->conv_ts + 9 * DAY);
+    assert_int_equal(res.outcome, LEDGER_DUPLICATE);
+    assert_memory_equal(res.id, first.id, 16);
+    assert_int_equal(res.old_status, REC_STATUS_REFUNDED);
+    assert_int_equal(stored_status(f, "A-1"), REC_STATUS_REFUNDED);
+    totals after = scan_all(f);
+    assert_memory_equal(&before, &after, sizeof(before));
+    for (int m = 0; m < REC_MODELS; m++)
+        assert_int_equal(after.revenue[m], 0);
+
+    /* The same retry naming status approved is refused, and changes nothing either. */
+    res = record_given(f, &orig, LEDGER_GAVE_ALL, f->conv_ts + 9 * DAY);
+    assert_int_equal(res.outcome, LEDGER_CONFLICT);
+    assert_string_equal(res.field, "status");
+    assert_non_null(strstr(res.why, "refunded is final"));
+    assert_int_equal(stored_status(f, "A-1"), REC_STATUS_REFUNDED);
+    after = scan_all(f);
+    assert_memory_equal(&before, &after, sizeof(before));
+}
+
+/* Every (from, to) pair: allowed changes update, the others are 409 conflicts. */
+static void test_status_table(void **state)
+{
+    fixture *f = *state;
+    static const bool want[REC_STATUS_COUNT][REC_STATUS_COUNT] = {
+        [REC_STATUS_PENDING] = {[REC_STATUS_APPROVED] = true, [REC_STATUS_DECLINED] = true},
+        [REC_STATUS_APPROVED] = {[REC_STATUS_REFUNDED] = true},
+    };
+    for (uint8_t from = 0; from < REC_STATUS_COUNT; from++) {
+        for (uint8_t to = 0; to < REC_STATUS_COUNT; to++) {
+            assert_int_equal(ledger_status_change_allowed(from, to), want[from][to]);
+            char order[16];
+            snprintf(order, sizeof(order), "T-%u-%u", from, to);
+            rec_conversion c = make_conv(f, order, NULL, "AYU10", 1000, "USD");
+            c.status = from;
+            assert_int_equal(record(f, &c).outcome, LEDGER_RECORDED); /* any first status */
+            totals before = scan_all(f);
+            rec_conversion next = make_conv(f, order, NULL, NULL, 0, "");
+            next.status = to;
+            ledger_result res = record_given(f, &next, LEDGER_GAVE_STATUS, f->conv_ts + HOUR);
+            assert_int_equal(res.old_status, from);
+            if (from == to) {
+                assert_int_equal(res.outcome, LEDGER_DUPLICATE);
+            } else if (want[from][to]) {
+                assert_int_equal(res.outcome, LEDGER_UPDATED);
+                assert_int_equal(stored_status(f, order), to);
+            } else {
+                if (res.outcome != LEDGER_CONFLICT)
+                    fail_msg("%s -> %s: outcome %d, want a conflict", rec_status_name(from),
+                             rec_status_name(to), res.outcome);
+                assert_string_equal(res.field, "status");
+                assert_non_null(strstr(res.why, rec_status_name(from)));
+                assert_non_null(strstr(res.why, rec_status_name(to)));
+                assert_int_equal(stored_status(f, order), from);
+                totals after = scan_all(f);
+                assert_memory_equal(&before, &after, sizeof(before));
+            }
+        }
+    }
+    assert_false(ledger_status_change_allowed(REC_STATUS_COUNT, REC_STATUS_APPROVED));
+    assert_false(ledger_status_change_allowed(REC_STATUS_PENDING, REC_STATUS_COUNT));
+    uint64_t rows = 0, diffs = 0;
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 0);
+}
+
+/* A repeat with another amount or currency is a conflict, never a silent duplicate; a
+ * repeat that sends no amount is compared on what it sent. */
+static void test_amount_mismatch(void **state)
+{
+    fixture *f = *state;
+    rec_click k[2];
+    ledger_result first = two_touch(f, k); /* A-1: 90.00 USD, approved */
+    totals before = scan_all(f);
+    rec_conversion again = make_conv(f, "A-1", "", NULL, 9001, "USD");
+    ledger_result res = record(f, &again);
+    assert_int_equal(res.outcome, LEDGER_CONFLICT);
+    assert_memory_equal(res.id, first.id, 16);
+    assert_string_equal(res.field, "amount");
+    assert_non_null(strstr(res.why, "90.00 USD"));
+    again = make_conv(f, "A-1", "", NULL, 9000, "IDR");
+    res = record(f, &again);
+    assert_int_equal(res.outcome, LEDGER_CONFLICT);
+    assert_string_equal(res.field, "currency");
+    /* Another amount with a status change: refused, the status stays. */
+    again = make_conv(f, "A-1", "", NULL, 100, "USD");
+    again.status = REC_STATUS_REFUNDED;
+    res = record(f, &again);
+    assert_int_equal(res.outcome, LEDGER_CONFLICT);
+    assert_string_equal(res.field, "amount");
+    assert_int_equal(stored_status(f, "A-1"), REC_STATUS_APPROVED);
+    totals after = scan_all(f);
+    assert_memory_equal(&before, &after, sizeof(before));
+    rec_conversion c;
+    uint8_t id[16];
+    load(f, "A-1", &c, id);
+    assert_int_equal(c.amount, 9000);
+    assert_int_equal(c.updated_ms, f->conv_ts + MIN);
+    rec_conversion_free(&c);
+    /* The same money, or none sent: fine. */
+    again = make_conv(f, "A-1", "", NULL, 9000, "USD");
+    assert_int_equal(record(f, &again).outcome, LEDGER_DUPLICATE);
+    again = make_conv(f, "A-1", "", NULL, 0, "");
+    again.status = REC_STATUS_REFUNDED;
+    assert_int_equal(record_given(f, &again, LEDGER_GAVE_STATUS, f->conv_ts + HOUR).outcome,
+                     LEDGER_UPDATED);
 }
 
 static void test_rollups_follow_status(void **state)
@@ -610,6 +752,8 @@ static void test_lookback(void **state)
     res = record(f, &in);
     assert_int_equal(res.outcome, LEDGER_RECORDED);
     assert_int_equal(res.via, REC_VIA_NONE);
+    assert_int_equal(res.reason, LEDGER_REASON_OUTSIDE_LOOKBACK);
+    assert_string_equal(ledger_reason_name(res.reason), "outside_lookback");
     load(f, "L-2", &c, id);
     expect_no_credits(&c);
     rec_conversion_free(&c);
@@ -621,6 +765,7 @@ static void test_lookback(void **state)
     in = make_conv(f, "L-3", text, NULL, 10000, "USD");
     res = record(f, &in);
     assert_int_equal(res.via, REC_VIA_CLICK);
+    assert_int_equal(res.reason, LEDGER_REASON_NONE);
     load(f, "L-3", &c, id);
     expect_all_to(&c, "ayu-tt", "ayu");
     rec_conversion_free(&c);
@@ -637,6 +782,16 @@ static void test_lookback(void **state)
     load(f, "L-4", &c, id);
     expect_all_to(&c, "budi-ig", "budi");
     rec_conversion_free(&c);
+
+    /* A visitor whose only click came after the order: outside the window too. */
+    static const uint8_t VIS_A[16] = {0x4d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    rec_click after = make_click(VIS_A, "ayu-tt", f->conv_ts + MIN, false);
+    write_clicks(f, &after, 1);
+    id_click_format(after.id, text);
+    in = make_conv(f, "L-5", text, NULL, 10000, "USD");
+    res = record(f, &in);
+    assert_int_equal(res.via, REC_VIA_NONE);
+    assert_int_equal(res.reason, LEDGER_REASON_OUTSIDE_LOOKBACK);
 }
 
 static void test_bots_get_nothing(void **state)
@@ -651,6 +806,8 @@ static void test_bots_get_nothing(void **state)
     ledger_result res = record(f, &in);
     assert_int_equal(res.outcome, LEDGER_RECORDED);
     assert_int_equal(res.via, REC_VIA_NONE);
+    assert_int_equal(res.reason, LEDGER_REASON_BOT_CLICK);
+    assert_string_equal(ledger_reason_name(res.reason), "bot_click");
     rec_conversion c;
     uint8_t id[16];
     load(f, "B-1", &c, id);
@@ -666,6 +823,7 @@ static void test_bots_get_nothing(void **state)
     in = make_conv(f, "B-2", text, NULL, 9000, "USD");
     res = record(f, &in);
     assert_int_equal(res.via, REC_VIA_CLICK);
+    assert_int_equal(res.reason, LEDGER_REASON_NONE);
     load(f, "B-2", &c, id);
     expect_all_to(&c, "budi-ig", "budi");
     rec_conversion_free(&c);
@@ -680,6 +838,8 @@ static void test_unknown_click_is_stored_unattributed(void **state)
 {
     fixture *f = *state;
     const char *ids[] = {"01KAHZZZZZZZZZZZZZZZZZZZZZ", "not-a-click-id", ""};
+    const ledger_reason why[] = {LEDGER_REASON_UNKNOWN_CLICK, LEDGER_REASON_UNKNOWN_CLICK,
+                                 LEDGER_REASON_NO_CLICK_NO_COUPON};
     for (int i = 0; i < 3; i++) {
         char order[16];
         snprintf(order, sizeof(order), "U-%d", i);
@@ -687,6 +847,7 @@ static void test_unknown_click_is_stored_unattributed(void **state)
         ledger_result res = record(f, &in);
         assert_int_equal(res.outcome, LEDGER_RECORDED);
         assert_int_equal(res.via, REC_VIA_NONE);
+        assert_int_equal(res.reason, why[i]);
         rec_conversion c;
         uint8_t id[16];
         load(f, order, &c, id);
@@ -701,12 +862,59 @@ static void test_unknown_click_is_stored_unattributed(void **state)
     rec_conversion in = make_conv(f, "U-9", NULL, "NOPE", 2500, "USD");
     ledger_result res = record(f, &in);
     assert_int_equal(res.via, REC_VIA_NONE);
+    assert_int_equal(res.reason, LEDGER_REASON_UNKNOWN_COUPON);
+    assert_string_equal(ledger_reason_name(res.reason), "unknown_coupon");
+    /* With an unknown click id as well, the click is what the shop must fix first. */
+    in = make_conv(f, "U-10", "01KAHZZZZZZZZZZZZZZZZZZZZZ", "NOPE", 2500, "USD");
+    assert_int_equal(record(f, &in).reason, LEDGER_REASON_UNKNOWN_CLICK);
+    /* A duplicate says nothing new. */
+    assert_int_equal(record(f, &in).outcome, LEDGER_DUPLICATE);
 
     store_txn *t;
     assert_int_equal(store_read_begin(f->s, &t), STORE_OK);
-    assert_int_equal(store_count(t, STORE_DB_CONVERSIONS), 4);
+    assert_int_equal(store_count(t, STORE_DB_CONVERSIONS), 5);
     assert_int_equal(store_count(t, STORE_DB_ROLLUPS), 1); /* the unattributed row only */
     store_read_end(t);
+}
+
+/* Template placeholders a platform left unfilled are recognized without a lookup; a coupon
+ * still credits the order. */
+static void test_unfilled_macro(void **state)
+{
+    fixture *f = *state;
+    static const char *const macros[] = {"{clickid}",  "{click_id}", "REPLACE",     "replace",
+                                         "%CLICK_ID%", "[clickid]",  "{{clickid}}", "${click_id}",
+                                         "#clickid#",  "<clickid>"};
+    for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
+        if (!ledger_is_macro(macros[i]))
+            fail_msg("\"%s\" is not seen as a macro", macros[i]);
+        char order[16];
+        snprintf(order, sizeof(order), "M-%zu", i);
+        rec_conversion in = make_conv(f, order, macros[i], NULL, 2500, "USD");
+        ledger_result res = record(f, &in);
+        assert_int_equal(res.via, REC_VIA_NONE);
+        assert_int_equal(res.reason, LEDGER_REASON_UNFILLED_MACRO);
+        assert_string_equal(ledger_reason_name(res.reason), "unfilled_macro");
+    }
+    static const char *const ids[] = {"01KAHZZZZZZZZZZZZZZZZZZZZZ",
+                                      "abc",
+                                      "{",
+                                      "%",
+                                      "{}",
+                                      "[]",
+                                      "%%",
+                                      "REPLACED",
+                                      "a{clickid}",
+                                      ""};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        if (ledger_is_macro(ids[i]))
+            fail_msg("\"%s\" is seen as a macro", ids[i]);
+    rec_conversion in = make_conv(f, "M-C", "{clickid}", "ayu10", 2500, "USD");
+    ledger_result res = record(f, &in);
+    assert_int_equal(res.via, REC_VIA_COUPON);
+    assert_int_equal(res.reason, LEDGER_REASON_NONE);
+    assert_string_equal(ledger_reason_name(LEDGER_REASON_NONE), "");
+    assert_string_equal(ledger_reason_name(LEDGER_REASON_COUNT), "");
 }
 
 /* ---- coupons ---------------------------------------------------------------------------- */
@@ -832,9 +1040,13 @@ int main(void)
         T(test_order_round_trip),
         T(test_duplicate_changes_nothing),
         T(test_rollups_follow_status),
+        T(test_late_retry_after_refund),
+        T(test_status_table),
+        T(test_amount_mismatch),
         T(test_lookback),
         T(test_bots_get_nothing),
         T(test_unknown_click_is_stored_unattributed),
+        T(test_unfilled_macro),
         T(test_coupon_without_click),
         T(test_coupon_priority),
         T(test_attribute_matches_record),

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/text.h"
 #include "tracker/postback.h"
 
 static const int64_t NOW_MS = 1795000000000LL; /* 2026-11-18T11:06:40Z */
@@ -108,11 +109,11 @@ static void test_signature_malformed(void **state)
     refused_401("garbage", NULL);
     refused_401(",,,", NULL);
     snprintf(h, sizeof(h), "t=%lld,v1=%.63s", (long long)NOW_S, mac); /* 63 digits */
-    refused_401(h, "does not match");
+    refused_401(h, "64 hex digits");
     snprintf(h, sizeof(h), "t=%lld,v1=%sff", (long long)NOW_S, mac); /* 66 digits */
-    refused_401(h, "does not match");
+    refused_401(h, "64 hex digits");
     snprintf(h, sizeof(h), "t=%lld,v1=%.62szz", (long long)NOW_S, mac); /* not hex */
-    refused_401(h, "does not match");
+    refused_401(h, "64 hex digits");
     snprintf(h, sizeof(h), "t=%lld,v0=%s", (long long)NOW_S, mac); /* another scheme */
     refused_401(h, NULL);
     char longh[1100];
@@ -175,10 +176,51 @@ static void test_signature_several_v1(void **state)
     assert_int_equal(check(h, &err), 0);
     snprintf(h, sizeof(h), "t=%lld,v1=%s,v1=%s", (long long)NOW_S, good, bad);
     assert_int_equal(check(h, &err), 0);
-    snprintf(h, sizeof(h), "t=%lld,v1=zz,v1=%s", (long long)NOW_S, good);
-    assert_int_equal(check(h, &err), 0);
     snprintf(h, sizeof(h), "t=%lld,v1=%s,v1=%s", (long long)NOW_S, bad, bad);
     refused_401(h, "does not match");
+    /* A value that is not a MAC is not skipped: it is refused. */
+    snprintf(h, sizeof(h), "t=%lld,v1=zz,v1=%s", (long long)NOW_S, good);
+    refused_401(h, "64 hex digits");
+    /* Up to 8 values are read; a 9th is refused, not dropped. */
+    char many[1100];
+    int n = snprintf(many, sizeof(many), "t=%lld", (long long)NOW_S);
+    for (int i = 0; i < 7; i++)
+        n += snprintf(many + n, sizeof(many) - (size_t)n, ",v1=%s", bad);
+    snprintf(many + n, sizeof(many) - (size_t)n, ",v1=%s", good);
+    assert_int_equal(check(many, &err), 0); /* 8: the last one matches */
+    snprintf(many + n, sizeof(many) - (size_t)n, ",v1=%s,v1=%s", bad, good);
+    refused_401(many, "at most 8");
+}
+
+/* The MAC covers the header's t exactly as sent, and every part of the header is read. */
+static void test_signature_as_sent(void **state)
+{
+    (void)state;
+    char mac[65], h[300];
+    pb_error err;
+    /* A leading zero is another text than the one signed, though the same number. */
+    sign(NOW_S, BODY, mac);
+    snprintf(h, sizeof(h), "t=0%lld,v1=%s", (long long)NOW_S, mac);
+    refused_401(h, "does not match");
+    char msg[1024], zmac[65];
+    int len = snprintf(msg, sizeof(msg), "0%lld.%s", (long long)NOW_S, BODY);
+    pb_hmac_hex(SECRET, strlen(SECRET), msg, (size_t)len, zmac);
+    snprintf(h, sizeof(h), "t=0%lld,v1=%s", (long long)NOW_S, zmac);
+    assert_int_equal(check(h, &err), 0); /* signed as sent */
+    /* t given twice: which one was signed? Refused. */
+    snprintf(h, sizeof(h), "t=%lld,v1=%s,t=%lld", (long long)NOW_S, mac, (long long)NOW_S);
+    refused_401(h, "twice");
+    snprintf(h, sizeof(h), "t=%lld,v1=%s,t=1", (long long)NOW_S, mac);
+    refused_401(h, "twice");
+    /* A part that is not t= or v1=, or an empty one, is not read: refused. */
+    snprintf(h, sizeof(h), "t=%lld,v1=%s,v0=abc", (long long)NOW_S, mac);
+    refused_401(h, "v0=abc");
+    snprintf(h, sizeof(h), "t=%lld,,v1=%s", (long long)NOW_S, mac);
+    refused_401(h, "empty");
+    snprintf(h, sizeof(h), "t=%lld,v1=%s,", (long long)NOW_S, mac);
+    refused_401(h, "empty");
+    snprintf(h, sizeof(h), "t=%lld,v1=%s ", (long long)NOW_S, mac);
+    refused_401(h, "64 hex digits");
 }
 
 /* ---- fields ---------------------------------------------------------------------------- */
@@ -231,6 +273,9 @@ static void test_full_body(void **state)
         assert_null(c->credits[m]);
     }
     assert_true(IN.has_occurred);
+    assert_false(IN.has_status);
+    assert_true(IN.has_amount);
+    assert_true(IN.has_currency);
     assert_string_equal(IN.token, "");
     assert_int_equal(ERR.status, 0);
 }
@@ -247,6 +292,10 @@ static void test_minimal_body_defaults(void **state)
     assert_string_equal(IN.conv.coupon, "");
     assert_int_equal(IN.conv.ts_ms, NOW_MS);
     assert_false(IN.has_occurred);
+    /* Defaults are marked as not given: a repeat of a stored order must not apply them. */
+    assert_false(IN.has_status);
+    assert_false(IN.has_amount);
+    assert_false(IN.has_currency);
     /* null and "" are absent values. */
     assert_int_equal(from_json("{\"shop\":\"toko-a\",\"order_id\":\"A1\",\"event\":null,"
                                "\"status\":\"\",\"amount\":null,\"occurred_at\":\"\"}"),
@@ -254,6 +303,8 @@ static void test_minimal_body_defaults(void **state)
     assert_int_equal(IN.conv.event, REC_EVENT_PURCHASE);
     assert_int_equal(IN.conv.status, REC_STATUS_APPROVED);
     assert_false(IN.has_occurred);
+    assert_false(IN.has_status);
+    assert_false(IN.has_amount);
 }
 
 static void test_event_and_status(void **state)
@@ -269,6 +320,7 @@ static void test_event_and_status(void **state)
         assert_int_equal(from_json(body), 0);
         assert_int_equal(IN.conv.event, i);
         assert_int_equal(IN.conv.status, i);
+        assert_true(IN.has_status);
     }
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"event\":\"buy\"}", 400, "event");
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"event\":\"purchases\"}", 400, "event");
@@ -411,8 +463,8 @@ static void test_occurred_at(void **state)
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"2026-11-19T11:06:41Z\"}",
                  400, "occurred_at");
     assert_non_null(strstr(ERR.error, "future"));
-    json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"2030-01-01\"}", 400,
-                 "occurred_at");
+    json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"2030-01-01T00:00:00Z\"}",
+                 400, "occurred_at");
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"1999-12-31T23:59:59Z\"}",
                  400, "occurred_at");
     json_refused("{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"yesterday\"}", 400,
@@ -427,6 +479,47 @@ static void test_occurred_at(void **state)
                                "\"occurred_at\":\"1794884400000\"}"),
                      0); /* bare milliseconds */
     assert_int_equal(IN.conv.ts_ms, 1794884400000LL);
+}
+
+static int from_pairs(const url_param *kv, size_t n, bool query);
+
+/* A time without a zone is refused, not read as UTC: a Jakarta shop's local 21:00 is 14:00
+ * UTC, and read as UTC it would land 7 hours off, on another day. */
+static void test_occurred_at_needs_a_zone(void **state)
+{
+    (void)state;
+    static const char *const local[] = {"2026-11-17T21:00:00", "2026-11-17 02:30:00", "2026-11-17",
+                                        "2026-11-17T21:00", "2026-11-17T21:00:00.5"};
+    char body[200];
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        snprintf(body, sizeof(body), "{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"%s\"}",
+                 local[i]);
+        json_refused(body, 400, "occurred_at");
+        if (!strstr(ERR.error, "zone") || !strstr(ERR.error, "+07:00"))
+            fail_msg("occurred_at %s: error \"%s\" does not ask for a zone", local[i], ERR.error);
+    }
+    url_param kv[] = {
+        {"shop", "s"}, {"token", "t"}, {"txid", "1"}, {"occurred_at", "2026-11-17T21:00:00"}};
+    assert_int_equal(from_pairs(kv, 4, true), -1);
+    assert_string_equal(ERR.field, "occurred_at");
+    /* The same local time with its zone is the instant meant. */
+    static const char *const zoned[] = {"2026-11-17T21:00:00+07:00", "2026-11-17T21:00:00+0700",
+                                        "2026-11-17T14:00:00Z",      "2026-11-17T14:00:00z",
+                                        "2026-11-17T09:00:00-05:00", "1794924000000"};
+    for (size_t i = 0; i < sizeof(zoned) / sizeof(zoned[0]); i++) {
+        snprintf(body, sizeof(body), "{\"shop\":\"s\",\"order_id\":\"1\",\"occurred_at\":\"%s\"}",
+                 zoned[i]);
+        if (from_json(body))
+            fail_msg("occurred_at %s refused: %s", zoned[i], ERR.error);
+        assert_int_equal(IN.conv.ts_ms, 1794924000000LL); /* 2026-11-17T14:00:00Z */
+    }
+    /* text_parse_time itself still reads zone-less times (reports read bare dates). */
+    int64_t ms = 0;
+    assert_int_equal(text_parse_time_zoned("2026-11-17", &ms), -2);
+    assert_int_equal(text_parse_time_zoned("2026-11-17T25:00:00Z", &ms), -1);
+    assert_int_equal(ms, 0);
+    assert_int_equal(text_parse_time("2026-11-17T14:00:00", &ms), 0);
+    assert_int_equal(ms, 1794924000000LL);
 }
 
 /* ---- GET form -------------------------------------------------------------------------- */
@@ -529,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_signature_wrong),
         cmocka_unit_test(test_signature_window),
         cmocka_unit_test(test_signature_several_v1),
+        cmocka_unit_test(test_signature_as_sent),
         cmocka_unit_test(test_full_body),
         cmocka_unit_test(test_minimal_body_defaults),
         cmocka_unit_test(test_event_and_status),
@@ -538,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_shop_click_coupon),
         cmocka_unit_test(test_json_form_refusals),
         cmocka_unit_test(test_occurred_at),
+        cmocka_unit_test(test_occurred_at_needs_a_zone),
         cmocka_unit_test(test_get_aliases),
         cmocka_unit_test(test_get_twice_refused),
         cmocka_unit_test(test_get_token),
