@@ -19,7 +19,7 @@ enum { IMPORT_MAX_ERRORS = 100, IMPORT_MAX_BYTES = 64 << 20 };
 
 typedef struct {
     size_t line;
-    char reason[160];
+    char reason[256];
 } import_error;
 
 typedef struct {
@@ -32,6 +32,22 @@ typedef struct {
 
 /* Parses data[0..len). Returns 0 when the file is usable (nerrors == 0), -1 otherwise. */
 int import_metrics(const char *data, size_t len, import_result *out);
+
+/* What the registry knows, for import_check_ids: each lookup returns 0 when the id exists,
+ * 1 when it does not, or a negative storage error. link() also fills in the link's
+ * influencer and campaign (REC_ID bytes each). */
+typedef struct {
+    int (*influencer)(void *ctx, const char *id);
+    int (*campaign)(void *ctx, const char *id);
+    int (*link)(void *ctx, const char *slug, char *influencer, char *campaign);
+    void *ctx;
+} import_registry;
+
+/* Checks every row of a parsed file against the registry: its influencer, campaign and link
+ * exist, and a link belongs to the row's influencer and campaign (its impressions would
+ * otherwise be credited to someone else). Replaces r's errors with one per bad row.
+ * Returns 0 when every row is good, -1 when some are not, or a lookup's negative error. */
+int import_check_ids(import_result *r, const import_registry *reg);
 void import_free(import_result *r);
 
 #endif
