@@ -140,7 +140,7 @@ typedef int (*read_fn)(store_txn *, void *);
 /* Runs fn in a read transaction of the store named by --data. */
 static int with_read(const char *data, read_fn fn, void *ctx)
 {
-    store *s = cli_open(data);
+    store *s = cli_open_existing(data);
     if (!s)
         return CLI_FAIL;
     store_txn *t;

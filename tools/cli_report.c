@@ -83,7 +83,7 @@ int cmd_report(int argc, char **argv)
         f = REPORT_JSON;
     else
         return cli_error("--format must be table, csv or json, not '%s'", format);
-    store *s = cli_open(data);
+    store *s = cli_open_existing(data);
     if (!s)
         return CLI_FAIL;
     store_txn *t;
@@ -448,7 +448,7 @@ int cmd_config(int argc, char **argv)
         return CLI_OK;
     }
     if (n == 2 && !strcmp(args[0], "get") && (tz || url)) {
-        store *s = cli_open(data);
+        store *s = cli_open_existing(data);
         if (!s)
             return CLI_FAIL;
         store_txn *t;
@@ -544,7 +544,7 @@ int cmd_rollups(int argc, char **argv)
         else
             return cli_error("unexpected argument '%s'", argv[i]);
     }
-    store *s = cli_open(data);
+    store *s = cli_open_existing(data);
     if (!s)
         return CLI_FAIL;
     uint64_t rows = 0, diffs = 0;

@@ -60,7 +60,7 @@ static int parse(int argc, char **argv, args *a)
 
 static int run_read(const char *data, int (*fn)(store_txn *, void *), void *ctx)
 {
-    store *s = cli_open(data);
+    store *s = cli_open_existing(data);
     if (!s)
         return CLI_FAIL;
     store_txn *t;

@@ -49,3 +49,52 @@ printf 'date\tinfluencer\n%s\tayu\n' "$today" > "$WORK/tabs.csv"
 out=$(jejak metrics import "$WORK/tabs.csv" 2>&1) && fail "a tab-separated file was imported"
 expect_match "$out" 'tabs.csv:1: .*separated by tabs' "tabs named"
 pass "a spreadsheet's ';' file with trailing empty columns imports; tabs are named"
+
+# ---- read-only commands on a folder that does not exist ----------------------------------
+
+# Each would create an empty store and print zeros, hiding a typo in the folder's name.
+readonly_cmds=("report" "report --format json" "influencer list" "campaign list" "link list"
+  "shop list" "coupon list" "clicks export" "conversions export --format csv" "config get tz"
+  "rollups rebuild --check" "rollups rebuild")
+missing=$WORK/no-such-folder
+for cmd in "${readonly_cmds[@]}"; do
+  # shellcheck disable=SC2086
+  out=$(jejak $cmd --data "$missing" 2>&1) && fail "'$cmd --data' on a missing folder succeeded: $out"
+  expect_match "$out" "no data folder $missing" "'$cmd --data' says why"
+  [ ! -e "$missing" ] || fail "'$cmd --data' created $missing"
+  # shellcheck disable=SC2086
+  out=$(JEJAK_DATA=$missing jejak $cmd 2>&1) && fail "'$cmd' with JEJAK_DATA on a missing folder succeeded"
+  [ ! -e "$missing" ] || fail "'$cmd' with JEJAK_DATA created $missing"
+done
+# A folder that is there but holds no store: refused, nothing created in it.
+mkdir "$WORK/empty"
+out=$(jejak report --data "$WORK/empty" 2>&1) && fail "report on an empty folder succeeded"
+expect_match "$out" "no jejak store in $WORK/empty" "an empty folder is named"
+expect_eq "$(ls -A "$WORK/empty")" "" "nothing created in the empty folder"
+# Commands that write still create the folder on first use.
+jejak campaign add first --name First --data "$WORK/fresh" >/dev/null
+[ -f "$WORK/fresh/data.mdb" ] || fail "a writing command did not create its folder"
+expect_match "$(jejak campaign list --data "$WORK/fresh")" 'first' "the new folder reads back"
+pass "read-only commands refuse a missing folder and create nothing"
+
+# ---- the data folder before the command ----------------------------------------------------
+
+other=$WORK/other
+jejak --data "$other" influencer add citra --name "Citra" --platform youtube >/dev/null
+[ -f "$other/data.mdb" ] || fail "jejak --data DIR influencer add did not write to DIR"
+expect_match "$(jejak --data "$other" influencer list)" 'citra' "jejak --data DIR influencer list"
+expect_match "$(jejak --data="$other" influencer list)" 'citra' "jejak --data=DIR"
+jejak influencer list | grep -q citra && fail "jejak --data DIR wrote to JEJAK_DATA"
+expect_eq "$(jejak --data "$other" report --format json | jq -c '[.rows[].influencer]')" '[]' "jejak --data DIR report"
+expect_eq "$(jejak --data "$other" config get tz)" "UTC" "jejak --data DIR config get"
+expect_eq "$(jejak --data "$other" rollups rebuild --check)" "rollups match a rebuild from raw records (0 rows)" "jejak --data DIR rollups"
+out=$(jejak --data "$missing" report 2>&1) && fail "jejak --data MISSING report succeeded"
+expect_match "$out" "no data folder $missing" "the global form refuses a missing folder too"
+[ ! -e "$missing" ] || fail "jejak --data MISSING report created it"
+out=$(jejak --data "$other" influencer list --data "$WORK/data" 2>&1) && fail "two different --data accepted"
+expect_match "$out" "--data is given twice" "two different folders refused"
+expect_match "$(jejak --data "$other" influencer list --data "$other")" 'citra' "the same folder twice is fine"
+out=$(jejak --data 2>&1) && fail "--data without a folder accepted"
+out=$(jejak --verbose report 2>&1) && fail "an unknown global option accepted"
+expect_match "$out" "unknown option '--verbose'" "an unknown option is named"
+pass "jejak --data DIR <command> works for every command, like <command> --data DIR"
