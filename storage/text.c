@@ -1,5 +1,6 @@
 /*
- * text.c: bounded string building, JSON/CSV escaping, identifier rules and UTC time.
+ * text.c: bounded string building, JSON/CSV escaping (with spreadsheet formulas
+ * neutralized in CSV text cells), identifier rules and UTC time.
  *
  * Used by the CLI, the HTTP routes and the exporters, so that every JSON string and
  * every CSV field in jejak is escaped by one piece of code.
@@ -119,9 +120,12 @@ bool text_json_str(text_buf *b, const char *s)
 
 bool text_csv_field(text_buf *b, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n"))
-        return text_puts(b, s);
+    /* OWASP, CSV injection: the first characters a spreadsheet reads as a formula. */
+    const char *formula = *s && strchr("=+-@\t\r", *s) ? "'" : "";
+    if (!strpbrk(s, ",;\"\r\n"))
+        return text_puts(b, formula) && text_puts(b, s);
     text_append(b, "\"", 1);
+    text_puts(b, formula);
     for (const char *p = s; *p; p++) {
         if (*p == '"')
             text_append(b, "\"", 1);
@@ -130,17 +134,50 @@ bool text_csv_field(text_buf *b, const char *s)
     return text_append(b, "\"", 1);
 }
 
+/* -?digits[.digits][(e|E)[+-]digits]: what jejak's own number formats produce. */
+static bool plain_number(const char *s)
+{
+    const char *p = s + (*s == '-');
+    size_t n = strspn(p, "0123456789");
+    if (!n)
+        return false;
+    p += n;
+    if (*p == '.') {
+        n = strspn(++p, "0123456789");
+        if (!n)
+            return false;
+        p += n;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += *p == '+' || *p == '-';
+        n = strspn(p, "0123456789");
+        if (!n)
+            return false;
+        p += n;
+    }
+    return *p == '\0';
+}
+
+bool text_csv_number(text_buf *b, const char *s)
+{
+    return plain_number(s) ? text_puts(b, s) : text_csv_field(b, s);
+}
+
 bool text_row(text_buf *b, bool csv, const char *const *names, const char *const *vals,
               const text_kind *kinds, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (i)
             text_puts(b, ",");
+        text_kind k = kinds ? kinds[i] : TEXT_STR;
         if (csv) {
-            text_csv_field(b, vals[i]);
+            if (k == TEXT_RAW || k == TEXT_NUM_STR)
+                text_csv_number(b, vals[i]);
+            else
+                text_csv_field(b, vals[i]);
             continue;
         }
-        text_kind k = kinds ? kinds[i] : TEXT_STR;
         text_json_str(b, names[i]);
         text_puts(b, ":");
         if (k == TEXT_RAW)

