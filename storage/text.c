@@ -94,12 +94,44 @@ bool text_printf(text_buf *b, const char *fmt, ...)
     return true;
 }
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629), or 0. Reads no further than the first
+ * byte that is not a continuation, so a NUL ends it. */
+static int utf8_len(const unsigned char *p)
+{
+    unsigned char b = p[0];
+    if (b < 0x80)
+        return 1;
+    int n = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    if (!n || (n == 2 && b < 0xc2) || b > 0xf4)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && ((b == 0xe0 && p[1] < 0xa0) || (b == 0xed && p[1] >= 0xa0))) ||
+        (n == 4 && ((b == 0xf0 && p[1] < 0x90) || (b == 0xf4 && p[1] >= 0x90))))
+        return 0; /* overlong, a surrogate, or past U+10FFFF */
+    return n;
+}
+
 bool text_json_str(text_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     text_append(b, "\"", 1);
     const char *run = s;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x80) {
+            /* Valid UTF-8 passes through; a stray byte (stored by an older jejak) would
+             * make the whole document unparseable, so it becomes U+FFFD. */
+            int n = utf8_len(p);
+            if (n) {
+                p += n - 1;
+                continue;
+            }
+            text_append(b, run, (size_t)((const char *)p - run));
+            text_append(b, "\\ufffd", 6);
+            run = (const char *)p + 1;
+            continue;
+        }
         if (*p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
             continue;
         text_append(b, run, (size_t)((const char *)p - run));
@@ -188,6 +220,26 @@ bool text_row(text_buf *b, bool csv, const char *const *names, const char *const
             text_json_str(b, vals[i]);
     }
     return !b->failed;
+}
+
+bool text_valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (int n; *p; p += n)
+        if (!(n = utf8_len(p)))
+            return false;
+    return true;
+}
+
+bool text_valid_text(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return text_valid_utf8(s);
 }
 
 bool text_valid_id(const char *s)

@@ -50,6 +50,13 @@ typedef enum { TEXT_STR, TEXT_RAW, TEXT_STR_OR_NULL, TEXT_NUM_STR } text_kind;
 bool text_row(text_buf *b, bool csv, const char *const *names, const char *const *vals,
               const text_kind *kinds, size_t n);
 
+/* Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF). */
+bool text_valid_utf8(const char *s);
+/* Free text a person typed (a name, a handle, a UTM value): 1 to max bytes of valid UTF-8
+ * with no control characters. Every such input is checked with it before it is stored,
+ * so that JSON carries only text. */
+bool text_valid_text(const char *s, size_t max);
+
 /* Identifiers of influencers, campaigns, shops and link slugs: 1-64 bytes of
  * [A-Za-z0-9_-], not starting with '-' or '_'. */
 enum { TEXT_ID_MAX = 64 };

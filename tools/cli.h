@@ -21,8 +21,6 @@ store *cli_open(const char *flag);
  * nothing is created. */
 store *cli_open_existing(const char *flag);
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* True if s is non-empty text of at most max bytes with no control characters. */
-bool cli_valid_text(const char *s, size_t max);
 
 int cmd_serve(int argc, char **argv);
 int cmd_influencer(int argc, char **argv);

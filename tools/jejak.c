@@ -96,17 +96,6 @@ int cli_error(const char *fmt, ...)
     return CLI_FAIL;
 }
 
-bool cli_valid_text(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return false;
-    return true;
-}
-
 int main(int argc, char **argv)
 {
     static const struct {

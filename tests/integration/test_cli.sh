@@ -129,3 +129,29 @@ expect_match "$conv" "^[0-9A-Z]+,tokoku,\"'=HYPERLINK\(\"\"http://evil.example\"
 expect_eq "$(jejak conversions export | jq -r .order_id)" '=HYPERLINK("http://evil.example")' "the JSON export keeps the order id"
 expect_eq "$(jejak clicks export --format csv | sed -n 2p | cut -d, -f10,11)" "'-cmd,false" "a visitor's language in the clicks CSV"
 pass "formula cells are neutralized in every CSV, numbers stay numbers"
+
+# ---- text that is not UTF-8 -----------------------------------------------------------------
+
+# Stored as it came, a stray byte made every JSON report unparseable.
+export JEJAK_DATA=$WORK/utf8
+jejak influencer add sari --name $'Sari \xf0\x9f\x8c\xb8 Dew\xc3\xad' --platform instagram >/dev/null
+jejak campaign add launch --name "Launch" >/dev/null
+for bad in $'\xff' $'Sari \xe9' $'\xc0\x80' $'\xed\xa0\x80' $'caf\xc3'; do
+  out=$(jejak influencer add x1 --name "$bad" --platform instagram 2>&1) && fail "a name that is not UTF-8 stored"
+  expect_match "$out" '--name .*UTF-8' "the name is refused, saying why"
+  jejak influencer add x2 --name X --handle "$bad" --platform instagram 2>/dev/null && fail "a handle that is not UTF-8 stored"
+  jejak campaign add x3 --name "$bad" 2>/dev/null && fail "a campaign name that is not UTF-8 stored"
+  for opt in --source --medium --campaign-tag --content --term; do
+    out=$(jejak link add --influencer sari --campaign launch --to https://shop.example/ "$opt" "$bad" 2>&1) &&
+      fail "link add $opt with text that is not UTF-8 stored"
+    expect_match "$out" "^jejak: $opt must be .*UTF-8" "link add $opt says why"
+  done
+done
+expect_eq "$(jejak influencer list | awk 'NR > 1 {print $1}' | tr '\n' ' ')" "sari " "nothing refused was stored"
+expect_eq "$(jejak campaign list | awk 'NR > 1 {print $1}' | tr '\n' ' ')" "launch " "no campaign stored"
+expect_eq "$(jejak link list | wc -l)" "1" "no link stored"
+jejak link add --influencer sari --campaign launch --to https://shop.example/ --slug sari \
+  --source $'ig \xe2\x9c\xa8' --content $'v\xc3\xaddeo' >/dev/null
+expect_eq "$(jejak report --by source --format json | jq -r '.by[0]')" "source" "the report's JSON parses"
+expect_eq "$(jejak link list | awk 'NR == 2 {print $1}')" "sari" "UTF-8 text is accepted"
+pass "text that is not UTF-8 is refused on every CLI path; UTF-8 is kept"

@@ -1,8 +1,8 @@
 /*
  * test_text.c: the shared text codecs (storage/text.c): the bounded builder and its cap,
  * JSON and CSV escaping (spreadsheet formulas neutralized in text cells, numbers kept as
- * numbers), identifier rules, and UTC time in both directions, checked on
- * exact strings and exact millisecond values.
+ * numbers; invalid UTF-8 replaced in JSON), strict UTF-8 and free-text rules, identifier rules, and
+ * UTC time in both directions, checked on exact strings and exact millisecond values.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -304,6 +304,75 @@ static void test_row_kinds(void **state)
     text_buf_free(&b);
 }
 
+/* ---- UTF-8 and free text ---------------------------------------------------------------- */
+
+static void test_valid_utf8(void **state)
+{
+    (void)state;
+    assert_true(text_valid_utf8(""));
+    assert_true(text_valid_utf8("plain ASCII ~"));
+    assert_true(text_valid_utf8("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"));
+    assert_true(text_valid_utf8("\xc2\x80\xdf\xbf"));                 /* U+0080, U+07FF */
+    assert_true(text_valid_utf8("\xe0\xa0\x80\xef\xbf\xbf"));         /* U+0800, U+FFFF */
+    assert_true(text_valid_utf8("\xed\x9f\xbf\xee\x80\x80"));         /* around the surrogates */
+    assert_true(text_valid_utf8("\xf0\x90\x80\x80\xf4\x8f\xbf\xbf")); /* U+10000, U+10FFFF */
+    assert_false(text_valid_utf8("\xff"));
+    assert_false(text_valid_utf8("\xfe"));
+    assert_false(text_valid_utf8("\x80")); /* lone continuation */
+    assert_false(text_valid_utf8("a\xbf" "b"));
+    assert_false(text_valid_utf8("\xc3"));             /* truncated at the end */
+    assert_false(text_valid_utf8("\xc3("));            /* not a continuation */
+    assert_false(text_valid_utf8("\xe2\x82"));         /* truncated 3-byte */
+    assert_false(text_valid_utf8("\xf0\x9f\x98"));     /* truncated 4-byte */
+    assert_false(text_valid_utf8("\xc0\x80"));         /* overlong NUL */
+    assert_false(text_valid_utf8("\xc1\xbf"));         /* overlong 0x7f */
+    assert_false(text_valid_utf8("\xe0\x80\x80"));     /* overlong 3-byte */
+    assert_false(text_valid_utf8("\xe0\x9f\xbf"));     /* overlong U+07FF */
+    assert_false(text_valid_utf8("\xf0\x80\x80\x80")); /* overlong 4-byte */
+    assert_false(text_valid_utf8("\xf0\x8f\xbf\xbf")); /* overlong U+FFFF */
+    assert_false(text_valid_utf8("\xed\xa0\x80"));     /* U+D800 */
+    assert_false(text_valid_utf8("\xed\xbf\xbf"));     /* U+DFFF */
+    assert_false(text_valid_utf8("\xf4\x90\x80\x80")); /* past U+10FFFF */
+    assert_false(text_valid_utf8("\xf5\x80\x80\x80"));
+    assert_false(text_valid_utf8("\xf8\x88\x80\x80\x80")); /* 5-byte form */
+    assert_false(text_valid_utf8("Budi \xe9"));            /* Latin-1, the usual mistake */
+}
+
+/* What a person types for a name, a handle, a UTM value: 1 to max bytes of UTF-8, no
+ * control characters. */
+static void test_valid_text(void **state)
+{
+    (void)state;
+    assert_true(text_valid_text("Budi Santoso", 128));
+    assert_true(text_valid_text("Ayu \xf0\x9f\x8c\xb8 caf\xc3\xa9", 128));
+    assert_true(text_valid_text("=HYPERLINK(1)", 128)); /* CSV writers neutralize it */
+    assert_true(text_valid_text("abc", 3));
+    assert_false(text_valid_text("abcd", 3));
+    assert_false(text_valid_text("", 128));
+    assert_false(text_valid_text("\xff", 128));
+    assert_false(text_valid_text("Budi \xe9", 128));
+    assert_false(text_valid_text("\xed\xa0\x80", 128));
+    assert_false(text_valid_text("a\tb", 128));
+    assert_false(text_valid_text("a\nb", 128));
+    assert_false(text_valid_text("\x1b[31m", 128));
+    assert_false(text_valid_text("\x7f", 128));
+}
+
+/* JSON output is valid UTF-8 whatever a store holds: a byte that is not part of a valid
+ * sequence (written by an older jejak) becomes U+FFFD, and parsers keep the report. */
+static void test_json_invalid_utf8_replaced(void **state)
+{
+    (void)state;
+    json_is("\xff", "\"\\ufffd\"");
+    json_is("a\xff" "b", "\"a\\ufffdb\"");
+    json_is("Budi \xe9", "\"Budi \\ufffd\"");
+    json_is("\xc3", "\"\\ufffd\"");
+    json_is("\xc3(", "\"\\ufffd(\"");
+    json_is("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+    json_is("\xc0\x80", "\"\\ufffd\\ufffd\"");
+    json_is("ok \xc3\xa9 \xf0\x9f\x98\x80 \xff", "\"ok \xc3\xa9 \xf0\x9f\x98\x80 \\ufffd\"");
+}
+
 /* ---- identifiers ----------------------------------------------------------------------- */
 
 static void test_valid_id(void **state)
@@ -588,6 +657,9 @@ int main(void)
         cmocka_unit_test(test_csv_formula_neutralized),
         cmocka_unit_test(test_csv_number),
         cmocka_unit_test(test_row_kinds),
+        cmocka_unit_test(test_valid_utf8),
+        cmocka_unit_test(test_valid_text),
+        cmocka_unit_test(test_json_invalid_utf8_replaced),
         cmocka_unit_test(test_valid_id),
         cmocka_unit_test(test_parse_time_forms),
         cmocka_unit_test(test_parse_time_refusals),
