@@ -750,7 +750,8 @@ int report_run(store_txn *t, const report_query *q, report_result *out)
         out->ngroups++;
     }
     if (!rc) {
-        qsort(out->groups, out->ngroups, sizeof(*out->groups), cmp_group);
+        if (out->ngroups) /* qsort(NULL, 0) is undefined: an empty report has no array */
+            qsort(out->groups, out->ngroups, sizeof(*out->groups), cmp_group);
         /* The total: counts once per group, money per currency. */
         report_group *tot = &out->total;
         strcpy(tot->key[0], "total");
