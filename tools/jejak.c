@@ -110,17 +110,22 @@ int main(int argc, char **argv)
                 {"apikey", cmd_apikey},     {"rollups", cmd_rollups}};
     /* Options before the command: only --data. */
     int first = 1;
-    while (first < argc && !strncmp(argv[first], "--data", 6)) {
-        if (!strcmp(argv[first], "--data") && first + 1 < argc && argv[first + 1][0]) {
-            global_data = argv[first + 1];
-            first += 2;
-        } else if (!strncmp(argv[first], "--data=", 7) && argv[first][7]) {
-            global_data = argv[first] + 7;
-            first++;
-        } else {
+    while (first < argc) {
+        const char *opt = argv[first], *dir;
+        if (!strcmp(opt, "--data"))
+            dir = first + 1 < argc ? argv[++first] : "";
+        else if (!strncmp(opt, "--data=", 7))
+            dir = opt + 7;
+        else
+            break;
+        first++;
+        if (!*dir) {
             fprintf(stderr, "jejak: --data needs a folder\n\n%s", usage);
             return CLI_USAGE;
         }
+        if (global_data && strcmp(global_data, dir))
+            return cli_error("--data is given twice, as %s and %s", global_data, dir), CLI_USAGE;
+        global_data = dir;
     }
     argc -= first - 1;
     argv += first - 1;
