@@ -2,9 +2,13 @@
  * import.h: reading a metrics export (impressions, reach, engagements, followers) that a
  * marketer copied from Instagram or TikTok insights, as CSV (RFC 4180).
  *
- * The header names the columns, in any order: date and influencer are required; campaign,
- * link, impressions, reach, engagements and followers are optional. Every bad row is
- * reported with its line number and reason; the caller stores nothing unless there are none.
+ * The header names the columns, in any order and any case: date and influencer are
+ * required; campaign, link, impressions, reach, engagements and followers are optional.
+ * What spreadsheets write is read as they mean it: a UTF-8 byte-order mark, CRLF, ';'
+ * between columns (detected from the header), empty trailing columns. Every bad row is
+ * reported with its line number and reason, including a second row of one (date,
+ * influencer, campaign, link), which names the first; the caller stores nothing unless
+ * there are none. import_check_ids then checks the ids against the registry.
  *
  * Pure: parses a buffer; rows and errors go into caller-owned, caller-freed arrays.
  */
