@@ -1,6 +1,8 @@
 /*
  * import.c: the metrics CSV reader (see import.h). A field-by-field RFC 4180 scanner
- * (quoted fields, doubled quotes, CRLF or LF), then per-row validation.
+ * (quoted fields, doubled quotes, CRLF or LF, ',' or ';' between fields), then per-row
+ * validation, then a check that no two rows share a key. The registry check
+ * (import_check_ids) asks the caller's lookups: this file never touches the store.
  */
 #include "attribution/import.h"
 
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "storage/text.h"
 
@@ -29,16 +32,20 @@ enum { MAX_FIELDS = 32, FIELD_MAX = 256 };
 typedef struct {
     const char *p, *end;
     size_t line;
+    char sep; /* ',' or ';' (detected from the header) */
 } scanner;
 
-/* Reads one record's fields; returns the count, 0 at the end, -1 on a malformed quote. */
+/* Reads one record's fields; returns the count, 0 at the end, -1 on a malformed quote.
+ * *used is the count up to the last non-empty field (0 for a blank line): a spreadsheet
+ * writes the empty columns right of its data as trailing separators. */
 static int read_record(scanner *s, char fields[MAX_FIELDS][FIELD_MAX], size_t *start_line,
-                       bool *too_long)
+                       bool *too_long, int *used)
 {
     if (s->p >= s->end)
         return 0;
     *start_line = s->line;
     *too_long = false;
+    *used = 0;
     int n = 0;
     for (;;) {
         char buf[FIELD_MAX];
@@ -67,13 +74,13 @@ static int read_record(scanner *s, char fields[MAX_FIELDS][FIELD_MAX], size_t *s
                     }
                     s->p++;
                     quoted = false;
-                    if (s->p < s->end && *s->p != ',' && *s->p != '\n' && *s->p != '\r')
+                    if (s->p < s->end && *s->p != s->sep && *s->p != '\n' && *s->p != '\r')
                         return -1;
                     continue;
                 }
                 if (c == '\n')
                     s->line++;
-            } else if (c == ',' || c == '\n' || c == '\r') {
+            } else if (c == s->sep || c == '\n' || c == '\r') {
                 break;
             }
             if (len + 1 < FIELD_MAX)
@@ -86,7 +93,9 @@ static int read_record(scanner *s, char fields[MAX_FIELDS][FIELD_MAX], size_t *s
         if (n < MAX_FIELDS)
             memcpy(fields[n], buf, len + 1);
         n++;
-        if (s->p < s->end && *s->p == ',') {
+        if (len)
+            *used = n;
+        if (s->p < s->end && *s->p == s->sep) {
             s->p++;
             continue;
         }
@@ -97,6 +106,22 @@ static int read_record(scanner *s, char fields[MAX_FIELDS][FIELD_MAX], size_t *s
         s->line++;
         return n;
     }
+}
+
+/* The separator: ';' when the header line holds a ';' and no ',' outside quotes (what a
+ * spreadsheet in a decimal-comma locale writes), else ','. */
+static char detect_sep(const char *p, const char *end)
+{
+    bool quoted = false, comma = false, semicolon = false;
+    for (; p < end && (quoted || (*p != '\n' && *p != '\r')); p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && *p == ',')
+            comma = true;
+        else if (!quoted && *p == ';')
+            semicolon = true;
+    }
+    return semicolon && !comma ? ';' : ',';
 }
 
 static void add_error(import_result *r, size_t line, const char *fmt, ...)
@@ -124,19 +149,64 @@ static int parse_count(const char *s, uint64_t *out)
     return 0;
 }
 
-static bool blank(char fields[MAX_FIELDS][FIELD_MAX], int n)
+/* Rows are sorted by key to find two rows of one (date, influencer, campaign, link). */
+typedef struct {
+    const rec_metric *m;
+    size_t line;
+} keyed;
+
+static int key_cmp(const void *a, const void *b)
 {
-    for (int i = 0; i < n && i < MAX_FIELDS; i++)
-        if (fields[i][0])
-            return false;
-    return true;
+    const keyed *x = a, *y = b;
+    int c = strcmp(x->m->date, y->m->date);
+    if (!c)
+        c = strcmp(x->m->influencer, y->m->influencer);
+    if (!c)
+        c = strcmp(x->m->campaign, y->m->campaign);
+    if (!c)
+        c = strcmp(x->m->link, y->m->link);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static int error_cmp(const void *a, const void *b)
+{
+    const import_error *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+/* The store keeps one row per key: a second row in the same file would silently replace
+ * the first. Each repeat is an error naming the key's first line. */
+static void find_duplicates(import_result *r)
+{
+    if (r->nrows < 2)
+        return;
+    keyed *k = malloc(r->nrows * sizeof(*k));
+    if (!k) {
+        add_error(r, 0, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < r->nrows; i++)
+        k[i] = (keyed){&r->rows[i], r->lines[i]};
+    qsort(k, r->nrows, sizeof(*k), key_cmp);
+    size_t first = 0;
+    for (size_t i = 1; i < r->nrows; i++) {
+        keyed a = k[first], b = k[i];
+        a.line = b.line = 0;
+        if (key_cmp(&a, &b)) {
+            first = i;
+            continue;
+        }
+        add_error(r, k[i].line, "the same date, influencer, campaign and link as line %zu",
+                  k[first].line);
+    }
+    free(k);
 }
 
 int import_metrics(const char *data, size_t len, import_result *out)
 {
     memset(out, 0, sizeof(*out));
     static _Thread_local char fields[MAX_FIELDS][FIELD_MAX];
-    scanner s = {data, data + len, 1};
+    scanner s = {data, data + len, 1, ','};
     size_t line;
     bool too_long;
     if (len > IMPORT_MAX_BYTES) {
@@ -145,7 +215,8 @@ int import_metrics(const char *data, size_t len, import_result *out)
     }
     if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) /* a spreadsheet's UTF-8 mark */
         s.p += 3;
-    int n = read_record(&s, fields, &line, &too_long);
+    s.sep = detect_sep(s.p, s.end);
+    int used, n = read_record(&s, fields, &line, &too_long, &used);
     if (n <= 0) {
         add_error(out, 1, n < 0 ? "malformed quotes in the header" : "the file is empty");
         return -1;
@@ -153,37 +224,56 @@ int import_metrics(const char *data, size_t len, import_result *out)
     int where[NCOLS];
     for (int c = 0; c < NCOLS; c++)
         where[c] = -1;
-    for (int i = 0; i < n && i < MAX_FIELDS; i++) {
+    for (int i = 0; i < used && i < MAX_FIELDS; i++) {
         int c = 0;
-        while (c < NCOLS && strcmp(fields[i], col_names[c]))
+        while (c < NCOLS && strcasecmp(fields[i], col_names[c]))
             c++;
-        if (c == NCOLS)
+        if (!fields[i][0])
+            add_error(out, 1, "column %d has no name", i + 1);
+        else if (c < NCOLS && where[c] >= 0)
+            add_error(out, 1, "column \"%s\" appears twice", col_names[c]);
+        else if (c < NCOLS)
+            where[c] = i;
+        else if (strchr(fields[i], ';'))
+            add_error(out, 1,
+                      "unknown column \"%.40s\": the header has both ',' and ';' between "
+                      "columns; save the file with one separator",
+                      fields[i]);
+        else if (strchr(fields[i], '\t'))
+            add_error(out, 1,
+                      "unknown column \"%.40s\": the columns are separated by tabs; save "
+                      "the file as CSV, with ',' or ';' between columns",
+                      fields[i]);
+        else
             add_error(out, 1,
                       "unknown column \"%.40s\" (expected date, influencer, campaign, "
                       "link, impressions, reach, engagements, followers)",
                       fields[i]);
-        else if (where[c] >= 0)
-            add_error(out, 1, "column \"%s\" appears twice", col_names[c]);
-        else
-            where[c] = i;
     }
-    if (n > MAX_FIELDS)
+    if (used > MAX_FIELDS)
         add_error(out, 1, "more than %d columns", MAX_FIELDS);
     if (where[COL_DATE] < 0 || where[COL_INFLUENCER] < 0)
         add_error(out, 1, "the header must name the date and influencer columns");
     if (out->nerrors)
         return -1;
-    int ncols = n;
+    int ncols = used, header_fields = n;
     size_t cap = 0;
-    while ((n = read_record(&s, fields, &line, &too_long)) != 0) {
+    while ((n = read_record(&s, fields, &line, &too_long, &used)) != 0) {
         if (n < 0) {
             add_error(out, line, "malformed quotes");
             break;
         }
-        if (blank(fields, n))
+        if (!used)
             continue;
-        if (n != ncols) {
+        if (n < ncols) {
             add_error(out, line, "%d fields, the header has %d", n, ncols);
+            continue;
+        }
+        if (used > ncols) {
+            if (used <= header_fields)
+                add_error(out, line, "column %d has no name in the header", used);
+            else
+                add_error(out, line, "%d fields, the header has %d", n, header_fields);
             continue;
         }
         if (too_long) {
@@ -243,7 +333,44 @@ int import_metrics(const char *data, size_t len, import_result *out)
         out->lines[out->nrows] = line;
         out->rows[out->nrows++] = m;
     }
+    find_duplicates(out);
+    size_t kept = out->nerrors < IMPORT_MAX_ERRORS ? out->nerrors : IMPORT_MAX_ERRORS;
+    qsort(out->errors, kept, sizeof(out->errors[0]), error_cmp);
     return out->nerrors ? -1 : 0;
+}
+
+int import_check_ids(import_result *r, const import_registry *reg)
+{
+    r->nerrors = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        const rec_metric *m = &r->rows[i];
+        size_t line = r->lines[i];
+        char inf[REC_ID] = "", camp[REC_ID] = "";
+        /* rc: 0 all found, 1/2/3 the influencer/campaign/link is unknown, < 0 an error */
+        int rc = reg->influencer(reg->ctx, m->influencer);
+        if (rc == 0 && m->campaign[0] && (rc = reg->campaign(reg->ctx, m->campaign)) > 0)
+            rc = 2;
+        if (rc == 0 && m->link[0] && (rc = reg->link(reg->ctx, m->link, inf, camp)) > 0)
+            rc = 3;
+        if (rc < 0)
+            return rc;
+        if (rc == 1)
+            add_error(r, line, "unknown influencer \"%s\"", m->influencer);
+        else if (rc == 2)
+            add_error(r, line, "unknown campaign \"%s\"", m->campaign);
+        else if (rc == 3)
+            add_error(r, line, "unknown link \"%s\"", m->link);
+        else if (m->link[0] && strcmp(inf, m->influencer))
+            add_error(r, line, "link \"%s\" belongs to influencer \"%s\", not \"%s\"", m->link, inf,
+                      m->influencer);
+        else if (m->link[0] && !m->campaign[0])
+            add_error(r, line, "link \"%s\" belongs to campaign \"%s\", not an empty campaign",
+                      m->link, camp);
+        else if (m->link[0] && strcmp(camp, m->campaign))
+            add_error(r, line, "link \"%s\" belongs to campaign \"%s\", not \"%s\"", m->link, camp,
+                      m->campaign);
+    }
+    return r->nerrors ? -1 : 0;
 }
 
 void import_free(import_result *r)

@@ -295,7 +295,7 @@ static void write_csv_line(text_buf *b, const report_query *q, const line *l, bo
     text_csv_field(b, is_money(l->currency) ? l->currency : "");
     for (int c = 0; c < C_COUNT; c++) {
         text_puts(b, ",");
-        text_csv_field(b, cells[c].text);
+        text_csv_number(b, cells[c].text); /* numbers stay numbers; n/a, basis: text */
     }
     text_puts(b, "\n");
 }

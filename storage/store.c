@@ -393,3 +393,28 @@ size_t store_count(store_txn *t, store_db db)
         return 0;
     return st.ms_entries;
 }
+
+int store_open_existing(store **out, const char *dir, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct stat st;
+    char path[4200];
+    if (stat(dir, &st) && errno == ENOENT) {
+        snprintf(err, errlen, "no data folder %s", dir);
+        return STORE_NOTFOUND;
+    }
+    if (stat(dir, &st)) {
+        snprintf(err, errlen, "cannot read %s: %s", dir, strerror(errno));
+        return STORE_IO;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a folder", dir);
+        return STORE_NOTFOUND;
+    }
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    if (stat(path, &st)) {
+        snprintf(err, errlen, "no jejak store in %s (it has no data.mdb)", dir);
+        return STORE_NOTFOUND;
+    }
+    return store_open(out, dir, err, errlen);
+}

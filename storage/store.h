@@ -71,6 +71,10 @@ typedef struct {
 /* Opens (creating if needed, owner-only) the store in dir. On failure returns an error
  * and a message in err. The caller owns *out and frees it with store_close. */
 int store_open(store **out, const char *dir, char *err, size_t errlen);
+/* Opens the store in dir only if one is there, for commands that only read: a missing
+ * folder, a file, or a folder without a store is refused with STORE_NOTFOUND and a
+ * message in err, and nothing is created (a typo in --data must not print zeros). */
+int store_open_existing(store **out, const char *dir, char *err, size_t errlen);
 /* Closes the store. Every other thread must have stopped using it. */
 void store_close(store *s);
 const char *store_strerror(int rc);

@@ -1,5 +1,6 @@
 /*
- * text.c: bounded string building, JSON/CSV escaping, identifier rules and UTC time.
+ * text.c: bounded string building, JSON/CSV escaping (with spreadsheet formulas
+ * neutralized in CSV text cells), identifier rules and UTC time.
  *
  * Used by the CLI, the HTTP routes and the exporters, so that every JSON string and
  * every CSV field in jejak is escaped by one piece of code.
@@ -93,12 +94,44 @@ bool text_printf(text_buf *b, const char *fmt, ...)
     return true;
 }
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629), or 0. Reads no further than the first
+ * byte that is not a continuation, so a NUL ends it. */
+static int utf8_len(const unsigned char *p)
+{
+    unsigned char b = p[0];
+    if (b < 0x80)
+        return 1;
+    int n = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    if (!n || (n == 2 && b < 0xc2) || b > 0xf4)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && ((b == 0xe0 && p[1] < 0xa0) || (b == 0xed && p[1] >= 0xa0))) ||
+        (n == 4 && ((b == 0xf0 && p[1] < 0x90) || (b == 0xf4 && p[1] >= 0x90))))
+        return 0; /* overlong, a surrogate, or past U+10FFFF */
+    return n;
+}
+
 bool text_json_str(text_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     text_append(b, "\"", 1);
     const char *run = s;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x80) {
+            /* Valid UTF-8 passes through; a stray byte (stored by an older jejak) would
+             * make the whole document unparseable, so it becomes U+FFFD. */
+            int n = utf8_len(p);
+            if (n) {
+                p += n - 1;
+                continue;
+            }
+            text_append(b, run, (size_t)((const char *)p - run));
+            text_append(b, "\\ufffd", 6);
+            run = (const char *)p + 1;
+            continue;
+        }
         if (*p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
             continue;
         text_append(b, run, (size_t)((const char *)p - run));
@@ -119,9 +152,12 @@ bool text_json_str(text_buf *b, const char *s)
 
 bool text_csv_field(text_buf *b, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n"))
-        return text_puts(b, s);
+    /* OWASP, CSV injection: the first characters a spreadsheet reads as a formula. */
+    const char *formula = *s && strchr("=+-@\t\r", *s) ? "'" : "";
+    if (!strpbrk(s, ",;\"\r\n"))
+        return text_puts(b, formula) && text_puts(b, s);
     text_append(b, "\"", 1);
+    text_puts(b, formula);
     for (const char *p = s; *p; p++) {
         if (*p == '"')
             text_append(b, "\"", 1);
@@ -130,17 +166,50 @@ bool text_csv_field(text_buf *b, const char *s)
     return text_append(b, "\"", 1);
 }
 
+/* -?digits[.digits][(e|E)[+-]digits]: what jejak's own number formats produce. */
+static bool plain_number(const char *s)
+{
+    const char *p = s + (*s == '-');
+    size_t n = strspn(p, "0123456789");
+    if (!n)
+        return false;
+    p += n;
+    if (*p == '.') {
+        n = strspn(++p, "0123456789");
+        if (!n)
+            return false;
+        p += n;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += *p == '+' || *p == '-';
+        n = strspn(p, "0123456789");
+        if (!n)
+            return false;
+        p += n;
+    }
+    return *p == '\0';
+}
+
+bool text_csv_number(text_buf *b, const char *s)
+{
+    return plain_number(s) ? text_puts(b, s) : text_csv_field(b, s);
+}
+
 bool text_row(text_buf *b, bool csv, const char *const *names, const char *const *vals,
               const text_kind *kinds, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (i)
             text_puts(b, ",");
+        text_kind k = kinds ? kinds[i] : TEXT_STR;
         if (csv) {
-            text_csv_field(b, vals[i]);
+            if (k == TEXT_RAW || k == TEXT_NUM_STR)
+                text_csv_number(b, vals[i]);
+            else
+                text_csv_field(b, vals[i]);
             continue;
         }
-        text_kind k = kinds ? kinds[i] : TEXT_STR;
         text_json_str(b, names[i]);
         text_puts(b, ":");
         if (k == TEXT_RAW)
@@ -151,6 +220,26 @@ bool text_row(text_buf *b, bool csv, const char *const *names, const char *const
             text_json_str(b, vals[i]);
     }
     return !b->failed;
+}
+
+bool text_valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (int n; *p; p += n)
+        if (!(n = utf8_len(p)))
+            return false;
+    return true;
+}
+
+bool text_valid_text(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return text_valid_utf8(s);
 }
 
 bool text_valid_id(const char *s)

@@ -29,17 +29,33 @@ bool text_puts(text_buf *b, const char *s);
 bool text_printf(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal, quotes included. */
 bool text_json_str(text_buf *b, const char *s);
-/* Appends s as a CSV field (RFC 4180: quoted when it holds a comma, quote or newline). */
+/* Appends s as a CSV text cell (RFC 4180: quoted when it holds a comma, semicolon, quote or
+ * line break). Exports are opened in spreadsheets, which run a cell starting with '=', '+',
+ * '-', '@', tab or CR as a formula (=HYPERLINK(...) in an order id, a referrer, a UTM
+ * value): such a cell gets a leading "'" (OWASP's advice), which shows it as text. */
 bool text_csv_field(text_buf *b, const char *s);
+/* Appends s as a CSV number cell: as it is when it is a decimal number jejak wrote
+ * (-1500, 0.25, 1e-05), so that a negative amount stays a number; anything else as a text
+ * cell (text_csv_field). */
+bool text_csv_number(text_buf *b, const char *s);
 
-/* How a field is written in a JSON row: a string, raw (a number or boolean), or a string
- * that is null when empty. */
-typedef enum { TEXT_STR, TEXT_RAW, TEXT_STR_OR_NULL } text_kind;
-/* Appends one row of n fields: as CSV fields (comma-separated, no newline), or as the members
+/* How a field is written: a string (a text cell in CSV), raw (a JSON number or boolean; a
+ * number cell in CSV), a string that is null in JSON when empty (a text cell), or a number
+ * that JSON carries as a string to keep it exact (money: "-1500.00"; a number cell). */
+typedef enum { TEXT_STR, TEXT_RAW, TEXT_STR_OR_NULL, TEXT_NUM_STR } text_kind;
+/* Appends one row of n fields: as CSV cells (comma-separated, no newline), or as the members
  * of a JSON object ("name":value, comma-separated, no braces). kinds may be NULL (all
- * strings). The exports share it, so a CSV and a JSON row never disagree. */
+ * strings). The exports share it, so a CSV and a JSON row never disagree, and every text
+ * cell of a CSV row is neutralized while its numbers stay numbers. */
 bool text_row(text_buf *b, bool csv, const char *const *names, const char *const *vals,
               const text_kind *kinds, size_t n);
+
+/* Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF). */
+bool text_valid_utf8(const char *s);
+/* Free text a person typed (a name, a handle, a UTM value): 1 to max bytes of valid UTF-8
+ * with no control characters. Every such input is checked with it before it is stored,
+ * so that JSON carries only text. */
+bool text_valid_text(const char *s, size_t max);
 
 /* Identifiers of influencers, campaigns, shops and link slugs: 1-64 bytes of
  * [A-Za-z0-9_-], not starting with '-' or '_'. */

@@ -11,13 +11,16 @@
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
-/* The data folder: --data, else $JEJAK_DATA, else ./jejak-data. */
+/* The data folder: the command's --data, else --data before the command, else $JEJAK_DATA,
+ * else ./jejak-data. */
 const char *cli_data_dir(const char *flag);
-/* Opens the store or prints why not; NULL on failure. */
+/* Opens the store (creating the folder if missing) or prints why not; NULL on failure.
+ * Two different --data, before and after the command, are refused. */
 store *cli_open(const char *flag);
+/* The same for a command that only reads: a missing folder or store is refused, and
+ * nothing is created. */
+store *cli_open_existing(const char *flag);
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* True if s is non-empty text of at most max bytes with no control characters. */
-bool cli_valid_text(const char *s, size_t max);
 
 int cmd_serve(int argc, char **argv);
 int cmd_influencer(int argc, char **argv);

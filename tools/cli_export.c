@@ -164,7 +164,7 @@ int cmd_clicks(int argc, char **argv)
         return cli_error("unexpected argument '%s'", argv[optind + 1]);
     if (strcmp(format, "jsonl") && strcmp(format, "csv"))
         return cli_error("--format must be jsonl or csv, not '%s'", format);
-    store *s = cli_open(data);
+    store *s = cli_open_existing(data);
     if (!s)
         return CLI_FAIL;
     int rc = export_all(s, since, !strcmp(format, "csv"));

@@ -140,7 +140,7 @@ typedef int (*read_fn)(store_txn *, void *);
 /* Runs fn in a read transaction of the store named by --data. */
 static int with_read(const char *data, read_fn fn, void *ctx)
 {
-    store *s = cli_open(data);
+    store *s = cli_open_existing(data);
     if (!s)
         return CLI_FAIL;
     store_txn *t;
@@ -189,14 +189,14 @@ int cmd_influencer(int argc, char **argv)
         return cli_error("influencer add needs an ID (for example ayu-ramadan)");
     if (!text_valid_id(id))
         return cli_error("influencer ID '%s' must be 1-64 letters, digits, '-' or '_'", id);
-    if (!name || !cli_valid_text(name, REC_NAME - 1))
-        return cli_error("--name is required: 1-128 bytes of text");
+    if (!name || !text_valid_text(name, REC_NAME - 1))
+        return cli_error("--name is required: 1-128 bytes of UTF-8 text, no control characters");
     if (!platform || !valid_platform(platform))
         return cli_error("--platform is required: instagram, tiktok, youtube, x, ... "
                          "(lowercase letters, digits, '-')");
     const char *handle = ARG(&a, OPT_HANDLE);
-    if (handle && !cli_valid_text(handle, REC_NAME - 1))
-        return cli_error("--handle must be 1-128 bytes of text");
+    if (handle && !text_valid_text(handle, REC_NAME - 1))
+        return cli_error("--handle must be 1-128 bytes of UTF-8 text, no control characters");
     if (ARG(&a, OPT_FOLLOWERS) && parse_count(ARG(&a, OPT_FOLLOWERS), &r.followers))
         return cli_error("--followers must be a whole number, not '%s'", ARG(&a, OPT_FOLLOWERS));
     snprintf(r.id, sizeof(r.id), "%s", id);
@@ -260,8 +260,8 @@ int cmd_campaign(int argc, char **argv)
         return cli_error("campaign add needs an ID (for example ramadan-2026)");
     if (!text_valid_id(id))
         return cli_error("campaign ID '%s' must be 1-64 letters, digits, '-' or '_'", id);
-    if (!name || !cli_valid_text(name, REC_NAME - 1))
-        return cli_error("--name is required: 1-128 bytes of text");
+    if (!name || !text_valid_text(name, REC_NAME - 1))
+        return cli_error("--name is required: 1-128 bytes of UTF-8 text, no control characters");
     if (start && !text_valid_date(start))
         return cli_error("--start must be a date YYYY-MM-DD, not '%s'", start);
     if (end && !text_valid_date(end))
@@ -326,8 +326,10 @@ static int set_utm(char *dst, size_t cap, const char *flag, const char *v)
 {
     if (!v)
         return 0;
-    if (!cli_valid_text(v, cap - 1))
-        return cli_error("--%s must be 1-%zu bytes of text", flag, cap - 1), -1;
+    if (!text_valid_text(v, cap - 1))
+        return cli_error("--%s must be 1-%zu bytes of UTF-8 text, no control characters", flag,
+                         cap - 1),
+               -1;
     snprintf(dst, cap, "%s", v);
     return 0;
 }

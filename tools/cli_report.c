@@ -83,7 +83,7 @@ int cmd_report(int argc, char **argv)
         f = REPORT_JSON;
     else
         return cli_error("--format must be table, csv or json, not '%s'", format);
-    store *s = cli_open(data);
+    store *s = cli_open_existing(data);
     if (!s)
         return CLI_FAIL;
     store_txn *t;
@@ -122,36 +122,53 @@ int cmd_report(int argc, char **argv)
 
 /* ---- metrics import ---------------------------------------------------------------- */
 
-typedef struct {
-    import_result *r;
-    size_t bad_line;
-    char why[200];
-} import_ctx;
+static int has_influencer(void *txn, const char *id)
+{
+    rec_influencer r;
+    int rc = reg_get_influencer(txn, id, &r);
+    return rc == STORE_NOTFOUND ? 1 : rc;
+}
 
+static int has_campaign(void *txn, const char *id)
+{
+    rec_campaign r;
+    int rc = reg_get_campaign(txn, id, &r);
+    return rc == STORE_NOTFOUND ? 1 : rc;
+}
+
+static int link_owner(void *txn, const char *slug, char *influencer, char *campaign)
+{
+    rec_link r;
+    int rc = reg_get_link(txn, slug, &r);
+    if (rc)
+        return rc == STORE_NOTFOUND ? 1 : rc;
+    memcpy(influencer, r.influencer, REC_ID);
+    memcpy(campaign, r.campaign, REC_ID);
+    return 0;
+}
+
+/* Checks every row against the registry and stores them all, or nothing. */
 static int store_metrics(store_txn *t, void *arg)
 {
-    import_ctx *x = arg;
-    for (size_t i = 0; i < x->r->nrows; i++) {
-        const rec_metric *m = &x->r->rows[i];
-        rec_influencer inf;
-        rec_campaign camp;
-        rec_link link;
-        int rc = reg_get_influencer(t, m->influencer, &inf);
-        if (rc == STORE_NOTFOUND)
-            snprintf(x->why, sizeof(x->why), "unknown influencer \"%s\"", m->influencer);
-        if (!rc && m->campaign[0] &&
-            (rc = reg_get_campaign(t, m->campaign, &camp)) == STORE_NOTFOUND)
-            snprintf(x->why, sizeof(x->why), "unknown campaign \"%s\"", m->campaign);
-        if (!rc && m->link[0] && (rc = reg_get_link(t, m->link, &link)) == STORE_NOTFOUND)
-            snprintf(x->why, sizeof(x->why), "unknown link \"%s\"", m->link);
-        if (!rc)
-            rc = reg_put_metric(t, m);
-        if (rc) {
-            x->bad_line = x->r->lines[i];
-            return rc;
-        }
-    }
-    return STORE_OK;
+    import_result *r = arg;
+    import_registry reg = {has_influencer, has_campaign, link_owner, t};
+    int rc = import_check_ids(r, &reg); /* -1: bad rows, else a storage error */
+    if (rc)
+        return rc == -1 ? STORE_ROLLBACK : rc;
+    for (size_t i = 0; i < r->nrows && !rc; i++)
+        rc = reg_put_metric(t, &r->rows[i]);
+    return rc;
+}
+
+/* Prints a file's errors and returns CLI_FAIL. */
+static int import_refused(const char *path, const import_result *r)
+{
+    for (size_t i = 0; i < r->nerrors && i < IMPORT_MAX_ERRORS; i++)
+        fprintf(stderr, "%s:%zu: %s\n", path, r->errors[i].line, r->errors[i].reason);
+    if (r->nerrors > IMPORT_MAX_ERRORS)
+        fprintf(stderr, "%s: ... and %zu more\n", path, r->nerrors - IMPORT_MAX_ERRORS);
+    return cli_error("%s: %zu bad row%s: nothing imported", path, r->nerrors,
+                     r->nerrors == 1 ? "" : "s");
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -210,28 +227,20 @@ int cmd_metrics(int argc, char **argv)
     int bad = import_metrics(buf, len, &r);
     free(buf);
     if (bad) {
-        for (size_t i = 0; i < r.nerrors && i < IMPORT_MAX_ERRORS; i++)
-            fprintf(stderr, "%s:%zu: %s\n", path, r.errors[i].line, r.errors[i].reason);
-        if (r.nerrors > IMPORT_MAX_ERRORS)
-            fprintf(stderr, "%s: ... and %zu more\n", path, r.nerrors - IMPORT_MAX_ERRORS);
         import_free(&r);
-        return cli_error("%s: %zu bad row%s: nothing imported", path, r.nerrors,
-                         r.nerrors == 1 ? "" : "s");
+        return import_refused(path, &r);
     }
     store *s = cli_open(data);
     if (!s) {
         import_free(&r);
         return CLI_FAIL;
     }
-    import_ctx x = {&r, 0, ""};
-    int rc = store_update(s, store_metrics, &x);
+    int rc = store_update(s, store_metrics, &r);
     store_close(s);
     size_t rows = r.nrows;
     import_free(&r);
-    if (rc == STORE_NOTFOUND) {
-        fprintf(stderr, "%s:%zu: %s\n", path, x.bad_line, x.why);
-        return cli_error("%s: 1 bad row: nothing imported", path);
-    }
+    if (rc == STORE_ROLLBACK)
+        return import_refused(path, &r);
     if (rc)
         return cli_error("cannot store the metrics: %s", store_strerror(rc));
     printf("imported %zu row%s from %s\n", rows, rows == 1 ? "" : "s", path);
@@ -442,7 +451,7 @@ int cmd_config(int argc, char **argv)
         return CLI_OK;
     }
     if (n == 2 && !strcmp(args[0], "get") && (tz || url)) {
-        store *s = cli_open(data);
+        store *s = cli_open_existing(data);
         if (!s)
             return CLI_FAIL;
         store_txn *t;
@@ -538,7 +547,7 @@ int cmd_rollups(int argc, char **argv)
         else
             return cli_error("unexpected argument '%s'", argv[i]);
     }
-    store *s = cli_open(data);
+    store *s = cli_open_existing(data);
     if (!s)
         return CLI_FAIL;
     uint64_t rows = 0, diffs = 0;

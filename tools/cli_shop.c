@@ -60,7 +60,7 @@ static int parse(int argc, char **argv, args *a)
 
 static int run_read(const char *data, int (*fn)(store_txn *, void *), void *ctx)
 {
-    store *s = cli_open(data);
+    store *s = cli_open_existing(data);
     if (!s)
         return CLI_FAIL;
     store_txn *t;
@@ -272,9 +272,10 @@ static int export_one(const rec_conversion *c, void *arg)
                           c->coupon,
                           ts,
                           via[c->via]};
-    static const text_kind kinds[] = {
-        TEXT_STR,         TEXT_STR,         TEXT_STR,         TEXT_STR, TEXT_STR,        TEXT_STR,
-        TEXT_STR_OR_NULL, TEXT_STR_OR_NULL, TEXT_STR_OR_NULL, TEXT_RAW, TEXT_STR_OR_NULL};
+    static const text_kind kinds[] = {TEXT_STR,         TEXT_STR,         TEXT_STR,
+                                      TEXT_STR,         TEXT_STR,         TEXT_NUM_STR,
+                                      TEXT_STR_OR_NULL, TEXT_STR_OR_NULL, TEXT_STR_OR_NULL,
+                                      TEXT_RAW,         TEXT_STR_OR_NULL};
     text_buf *b = &e->out;
     text_buf_reset(b);
     if (!e->csv)

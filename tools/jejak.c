@@ -9,7 +9,7 @@
 #include "tools/cli.h"
 
 static const char usage[] =
-    "usage: jejak <command> [options]\n"
+    "usage: jejak [--data DIR] <command> [options]\n"
     "\n"
     "  serve [--listen ADDR:PORT] [--demo] [--no-ip] [--no-user-agent] [--no-referrer]\n"
     "        [--exclude-ip CIDR]... [--trust-proxy] [--threads N] [--lookback-days N]\n"
@@ -40,25 +40,49 @@ static const char usage[] =
     "  apikey add --role admin|influencer:ID\n"
     "  rollups rebuild [--check]\n"
     "\n"
-    "Every command takes --data DIR (default $JEJAK_DATA or ./jejak-data).\n";
+    "Every command takes --data DIR, before or after the command (default $JEJAK_DATA or\n"
+    "./jejak-data). Commands that only read (list, export, report, config get, rollups)\n"
+    "refuse a folder that does not exist; the others create it.\n";
+
+/* --data given before the command (jejak --data DIR report). */
+static const char *global_data;
 
 const char *cli_data_dir(const char *flag)
 {
     if (flag && *flag)
         return flag;
+    if (global_data)
+        return global_data;
     const char *env = getenv("JEJAK_DATA");
     return env && *env ? env : "./jejak-data";
 }
 
-store *cli_open(const char *flag)
+static store *open_store(const char *flag, bool existing)
 {
-    char err[512];
-    store *s;
-    if (store_open(&s, cli_data_dir(flag), err, sizeof(err))) {
+    if (flag && global_data && strcmp(flag, global_data)) {
+        cli_error("--data is given twice, as %s and %s", global_data, flag);
+        return NULL;
+    }
+    char err[512] = "";
+    store *s = NULL;
+    const char *dir = cli_data_dir(flag);
+    int rc = existing ? store_open_existing(&s, dir, err, sizeof(err))
+                      : store_open(&s, dir, err, sizeof(err));
+    if (rc) {
         fprintf(stderr, "jejak: %s\n", err);
         return NULL;
     }
     return s;
+}
+
+store *cli_open(const char *flag)
+{
+    return open_store(flag, false);
+}
+
+store *cli_open_existing(const char *flag)
+{
+    return open_store(flag, true);
 }
 
 int cli_error(const char *fmt, ...)
@@ -70,17 +94,6 @@ int cli_error(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return CLI_FAIL;
-}
-
-bool cli_valid_text(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return false;
-    return true;
 }
 
 int main(int argc, char **argv)
@@ -95,6 +108,27 @@ int main(int argc, char **argv)
                 {"report", cmd_report},     {"metrics", cmd_metrics},
                 {"cost", cmd_cost},         {"config", cmd_config},
                 {"apikey", cmd_apikey},     {"rollups", cmd_rollups}};
+    /* Options before the command: only --data. */
+    int first = 1;
+    while (first < argc) {
+        const char *opt = argv[first], *dir;
+        if (!strcmp(opt, "--data"))
+            dir = first + 1 < argc ? argv[++first] : "";
+        else if (!strncmp(opt, "--data=", 7))
+            dir = opt + 7;
+        else
+            break;
+        first++;
+        if (!*dir) {
+            fprintf(stderr, "jejak: --data needs a folder\n\n%s", usage);
+            return CLI_USAGE;
+        }
+        if (global_data && strcmp(global_data, dir))
+            return cli_error("--data is given twice, as %s and %s", global_data, dir), CLI_USAGE;
+        global_data = dir;
+    }
+    argc -= first - 1;
+    argv += first - 1;
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
         !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);
@@ -103,6 +137,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (!strcmp(argv[1], cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "jejak: unknown command '%s'\n\n%s", argv[1], usage);
+    if (argv[1][0] == '-')
+        fprintf(stderr,
+                "jejak: unknown option '%s' (only --data DIR goes before the command)\n\n%s",
+                argv[1], usage);
+    else
+        fprintf(stderr, "jejak: unknown command '%s'\n\n%s", argv[1], usage);
     return CLI_USAGE;
 }

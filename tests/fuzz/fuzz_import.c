@@ -3,8 +3,9 @@
  *
  * Properties: any bytes give either rows or errors, never both lost: a file that imports
  * (return 0) has no errors and every row has a valid date and influencer id, NUL-terminated
- * fields within their arrays, and a line number inside the file; a refused file (-1) has at
- * least one error, each with a line number no larger than the file's line count.
+ * fields within their arrays, a line number inside the file, and no two rows with the same
+ * (date, influencer, campaign, link); a refused file (-1) has at least one error, each with
+ * a line number no larger than the file's line count, the kept errors in line order.
  */
 #include "tests/fuzz/fuzz.h"
 
@@ -34,11 +35,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(memchr(m->campaign, 0, sizeof m->campaign));
             FUZZ_CHECK(memchr(m->link, 0, sizeof m->link));
             FUZZ_CHECK(r.lines[i] >= 2 && r.lines[i] <= lines);
+            for (size_t j = 0; j < i && j < 64; j++) /* a bounded look back */
+                FUZZ_CHECK(strcmp(m->date, r.rows[j].date) ||
+                           strcmp(m->influencer, r.rows[j].influencer) ||
+                           strcmp(m->campaign, r.rows[j].campaign) ||
+                           strcmp(m->link, r.rows[j].link));
         }
     } else {
         FUZZ_CHECK(rc == -1 && r.nerrors > 0);
-        for (size_t i = 0; i < r.nerrors && i < IMPORT_MAX_ERRORS; i++)
-            FUZZ_CHECK(r.errors[i].line <= lines && memchr(r.errors[i].reason, 0, 160));
+        for (size_t i = 0; i < r.nerrors && i < IMPORT_MAX_ERRORS; i++) {
+            FUZZ_CHECK(r.errors[i].line <= lines &&
+                       memchr(r.errors[i].reason, 0, sizeof r.errors[i].reason));
+            FUZZ_CHECK(i == 0 || r.errors[i - 1].line <= r.errors[i].line);
+        }
     }
     import_free(&r);
     free(buf);

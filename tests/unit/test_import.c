@@ -1,8 +1,10 @@
 /*
  * test_import.c: the metrics CSV reader (attribution/import.c): headers in any order, the
  * things spreadsheets add (a UTF-8 BOM, CRLF, quoted fields with doubled quotes, blank
- * lines), every header error, and every row error reported with its line and reason, the
- * count of errors going on past the IMPORT_MAX_ERRORS kept.
+ * lines, header names in any case, trailing empty columns, `;` as the separator), every
+ * header error, every row error reported with its line and reason, the count of errors
+ * going on past the IMPORT_MAX_ERRORS kept, two rows of one key, and the registry check
+ * (import_check_ids) against a fake registry: unknown ids, a link of someone else.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,9 +201,9 @@ static void test_header_errors(void **state)
     assert_int_equal(r.nrows, 0);
     import_free(&r);
 
-    /* Column names are exact: case and spaces matter. */
-    assert_int_equal(run("Date,influencer\n", &r), -1);
-    expect_error(&r, 1, "unknown column \"Date\"");
+    /* Case does not matter (tested below); spaces do. */
+    assert_int_equal(run(" date,influencer\n", &r), -1);
+    expect_error(&r, 1, "unknown column \" date\"");
     import_free(&r);
 
     assert_int_equal(run("date,influencer,reach,reach\n2026-11-20,budi,1,2\n", &r), -1);
@@ -314,6 +316,217 @@ static void test_reads_only_len(void **state)
     import_free(&r);
 }
 
+/* ---- what spreadsheets write ------------------------------------------------------------ */
+
+static void test_header_any_case(void **state)
+{
+    (void)state;
+    import_result r;
+    assert_int_equal(run("Date,INFLUENCER,Campaign,Impressions,ReAcH\n"
+                         "2026-11-20,budi,launch,10,8\n",
+                         &r),
+                     0);
+    assert_int_equal(r.nrows, 1);
+    assert_string_equal(r.rows[0].influencer, "budi");
+    assert_string_equal(r.rows[0].campaign, "launch");
+    assert_int_equal(r.rows[0].impressions, 10);
+    assert_int_equal(r.rows[0].reach, 8);
+    import_free(&r);
+
+    /* Two names that differ only in case are the same column. */
+    assert_int_equal(run("date,influencer,Reach,REACH\n", &r), -1);
+    expect_error(&r, 1, "\"reach\" appears twice");
+    import_free(&r);
+}
+
+/* A spreadsheet saves the empty columns right of the data as trailing separators, in the
+ * header and in every row (sometimes more in one row than in another). */
+static void test_trailing_empty_columns(void **state)
+{
+    (void)state;
+    import_result r;
+    assert_int_equal(run("date,influencer,impressions,,,\r\n"
+                         "2026-11-20,budi,10,,,\r\n"
+                         "2026-11-21,budi,11,,\r\n"
+                         "2026-11-22,budi,12,,,,,\r\n"
+                         "2026-11-23,budi,13\r\n"
+                         ",,,,,\r\n",
+                         &r),
+                     0);
+    assert_int_equal(r.nerrors, 0);
+    assert_int_equal(r.nrows, 4);
+    assert_int_equal(r.rows[3].impressions, 13);
+    assert_int_equal(r.lines[3], 5);
+    import_free(&r);
+
+    /* Quoted empty cells are empty too. */
+    assert_int_equal(run("date,influencer,\"\"\n2026-11-20,budi,\"\"\n", &r), 0);
+    assert_int_equal(r.nrows, 1);
+    import_free(&r);
+
+    /* Data in a column without a name is refused, not dropped. */
+    assert_int_equal(run("date,influencer,impressions,,\n"
+                         "2026-11-20,budi,10,,7\n",
+                         &r),
+                     -1);
+    expect_error(&r, 2, "column 5 has no name in the header");
+    import_free(&r);
+
+    /* A column with no name between named ones is an error in the header. */
+    assert_int_equal(run("date,,influencer\n", &r), -1);
+    expect_error(&r, 1, "column 2 has no name");
+    import_free(&r);
+
+    /* Fewer fields than named columns is still an error. */
+    assert_int_equal(run("date,influencer,impressions,,\n2026-11-20,budi\n", &r), -1);
+    expect_error(&r, 2, "2 fields, the header has 3");
+    import_free(&r);
+
+    /* Many trailing separators (a formatted sheet) are still trailing empties. */
+    char csv[512];
+    snprintf(csv, sizeof(csv), "date,influencer%s\n2026-11-20,budi%s\n",
+             ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,",
+             ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,");
+    assert_int_equal(run(csv, &r), 0);
+    assert_int_equal(r.nrows, 1);
+    import_free(&r);
+}
+
+/* Spreadsheets in locales with a decimal comma save CSV with ';' between columns. */
+static void test_semicolon_separated(void **state)
+{
+    (void)state;
+    import_result r;
+    assert_int_equal(run("\xef\xbb\xbf"
+                         "date;influencer;campaign;impressions;;\r\n"
+                         "2026-11-20;budi;\"launch\";1000;;\r\n"
+                         "2026-11-21;ayu;;5;;\r\n",
+                         &r),
+                     0);
+    assert_int_equal(r.nerrors, 0);
+    assert_int_equal(r.nrows, 2);
+    assert_string_equal(r.rows[0].campaign, "launch");
+    assert_int_equal(r.rows[0].impressions, 1000);
+    assert_int_equal(r.rows[1].impressions, 5);
+    import_free(&r);
+
+    /* In a ';' file a comma is data: "1,5" is not a whole number. */
+    assert_int_equal(run("date;influencer;reach\n2026-11-20;budi;1,5\n", &r), -1);
+    expect_error(&r, 2, "reach \"1,5\" is not a whole number");
+    import_free(&r);
+
+    /* Both separators in the header: refused, naming the ';'. */
+    assert_int_equal(run("date,influencer;reach\n2026-11-20,budi;1\n", &r), -1);
+    expect_error(&r, 1, "unknown column \"influencer;reach\"");
+    expect_error(&r, 1, "';'");
+    import_free(&r);
+
+    /* A tab-separated file is named as such. */
+    assert_int_equal(run("date\tinfluencer\n2026-11-20\tbudi\n", &r), -1);
+    expect_error(&r, 1, "tab");
+    import_free(&r);
+}
+
+/* Two rows of one (date, influencer, campaign, link): the last would silently win. */
+static void test_duplicate_keys(void **state)
+{
+    (void)state;
+    import_result r;
+    const char *csv = "date,influencer,campaign,link,impressions\n" /* 1 */
+                      "2026-11-20,budi,launch,budi-ig,10\n"         /* 2 */
+                      "2026-11-20,budi,launch,,11\n"                /* 3: another key */
+                      "2026-11-20,budi,,,12\n"                      /* 4: another key */
+                      "2026-11-21,budi,launch,budi-ig,13\n"         /* 5: another day */
+                      "2026-11-20,budi,launch,budi-ig,14\n"         /* 6: = 2 */
+                      "2026-11-20,budi,,,15\n"                      /* 7: = 4 */
+                      "2026-11-20,budi,launch,budi-ig,16\n";        /* 8: = 2 */
+    assert_int_equal(run(csv, &r), -1);
+    assert_int_equal(r.nerrors, 3);
+    expect_error(&r, 6, "same date, influencer, campaign and link as line 2");
+    expect_error(&r, 7, "as line 4");
+    expect_error(&r, 8, "as line 2");
+    /* Errors come in line order. */
+    assert_int_equal(r.errors[0].line, 6);
+    assert_int_equal(r.errors[1].line, 7);
+    assert_int_equal(r.errors[2].line, 8);
+    import_free(&r);
+
+    /* Ids are case-sensitive, so these are two keys. */
+    assert_int_equal(run("date,influencer\n2026-11-20,budi\n2026-11-20,Budi\n", &r), 0);
+    import_free(&r);
+}
+
+/* ---- the registry check ----------------------------------------------------------------- */
+
+/* A fake registry: influencers ayu and budi, campaigns launch and promo, links budi-ig
+ * (budi / launch) and ayu-tt (ayu / promo). */
+static int fake_influencer(void *ctx, const char *id)
+{
+    (void)ctx;
+    return strcmp(id, "ayu") && strcmp(id, "budi") ? 1 : 0;
+}
+
+static int fake_campaign(void *ctx, const char *id)
+{
+    (void)ctx;
+    return strcmp(id, "launch") && strcmp(id, "promo") ? 1 : 0;
+}
+
+static int fake_link(void *ctx, const char *slug, char *influencer, char *campaign)
+{
+    int *calls = ctx;
+    (*calls)++;
+    if (!strcmp(slug, "broken"))
+        return -31004; /* a storage error stops the check */
+    const char *inf = !strcmp(slug, "budi-ig") ? "budi" : !strcmp(slug, "ayu-tt") ? "ayu" : NULL;
+    if (!inf)
+        return 1;
+    snprintf(influencer, REC_ID, "%s", inf);
+    snprintf(campaign, REC_ID, "%s", inf[0] == 'b' ? "launch" : "promo");
+    return 0;
+}
+
+static void test_check_ids(void **state)
+{
+    (void)state;
+    int calls = 0;
+    import_registry reg = {fake_influencer, fake_campaign, fake_link, &calls};
+    import_result r;
+    const char *csv = "date,influencer,campaign,link,impressions\n" /* 1 */
+                      "2026-11-20,budi,launch,budi-ig,10\n"         /* 2 ok */
+                      "2026-11-20,ayu,launch,budi-ig,9999\n"        /* 3 budi's link */
+                      "2026-11-20,budi,promo,budi-ig,5\n"           /* 4 other campaign */
+                      "2026-11-20,budi,,budi-ig,5\n"                /* 5 no campaign */
+                      "2026-11-20,nobody,launch,,1\n"               /* 6 */
+                      "2026-11-20,ayu,nothing,,1\n"                 /* 7 */
+                      "2026-11-20,ayu,promo,nolink,1\n"             /* 8 */
+                      "2026-11-20,ayu,promo,ayu-tt,1\n"             /* 9 ok */
+                      "2026-11-20,ayu,,,1\n";                       /* 10 ok */
+    assert_int_equal(run(csv, &r), 0);
+    assert_int_equal(import_check_ids(&r, &reg), -1);
+    assert_int_equal(r.nerrors, 6);
+    expect_error(&r, 3, "link \"budi-ig\" belongs to influencer \"budi\", not \"ayu\"");
+    expect_error(&r, 4, "link \"budi-ig\" belongs to campaign \"launch\", not \"promo\"");
+    expect_error(&r, 5, "link \"budi-ig\" belongs to campaign \"launch\", not an empty campaign");
+    expect_error(&r, 6, "unknown influencer \"nobody\"");
+    expect_error(&r, 7, "unknown campaign \"nothing\"");
+    expect_error(&r, 8, "unknown link \"nolink\"");
+    import_free(&r);
+
+    /* A good file passes, and is checked again from scratch each time (store_update may
+     * run the check twice). */
+    assert_int_equal(run("date,influencer,campaign,link\n2026-11-20,budi,launch,budi-ig\n", &r), 0);
+    assert_int_equal(import_check_ids(&r, &reg), 0);
+    assert_int_equal(import_check_ids(&r, &reg), 0);
+    assert_int_equal(r.nerrors, 0);
+    import_free(&r);
+
+    /* A lookup's storage error is returned as it is. */
+    assert_int_equal(run("date,influencer,campaign,link\n2026-11-20,budi,launch,broken\n", &r), 0);
+    assert_int_equal(import_check_ids(&r, &reg), -31004);
+    import_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +539,11 @@ int main(void)
         cmocka_unit_test(test_field_too_long),
         cmocka_unit_test(test_errors_capped),
         cmocka_unit_test(test_reads_only_len),
+        cmocka_unit_test(test_header_any_case),
+        cmocka_unit_test(test_trailing_empty_columns),
+        cmocka_unit_test(test_semicolon_separated),
+        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_check_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,10 +2,11 @@
  * test_store.c: the LMDB store (storage/store.c) and the typed registry over it
  * (storage/registry.c), each test on a fresh store in its own temporary folder.
  *
- * Covers: creating the folder, the schema version check, the primitives (put, get, del,
- * each, count and their flags), map growth under store_update with every record read back,
- * an aborted update leaving nothing, snapshot reads from other threads while a writer
- * writes and grows the map, and the registry's records, click scans and visits index.
+ * Covers: creating the folder (and, for read-only commands, refusing to), the schema version check,
+ * the primitives (put, get, del, each, count and their flags), map growth under store_update with
+ * every record read back, an aborted update leaving nothing, snapshot reads from other threads
+ * while a writer writes and grows the map, and the registry's records, click scans and visits
+ * index.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,6 +126,45 @@ static void test_open_refuses_missing_parent(void **state)
     assert_null(s);
     assert_non_null(strstr(err, "cannot create data folder"));
     assert_non_null(strstr(err, dir));
+}
+
+static void test_open_existing_creates_nothing(void **state)
+{
+    fixture *f = *state;
+    char err[512] = "";
+    struct stat st;
+    /* A missing folder: refused, and not created. */
+    store *s = (store *)&err; /* must be reset to NULL */
+    assert_int_equal(store_open_existing(&s, f->dir, err, sizeof(err)), STORE_NOTFOUND);
+    assert_null(s);
+    assert_non_null(strstr(err, "no data folder"));
+    assert_non_null(strstr(err, f->dir));
+    assert_int_equal(stat(f->dir, &st), -1);
+    /* A folder without a store: refused, and left empty. */
+    assert_int_equal(mkdir(f->dir, 0700), 0);
+    assert_int_equal(store_open_existing(&s, f->dir, err, sizeof(err)), STORE_NOTFOUND);
+    assert_null(s);
+    assert_non_null(strstr(err, "no jejak store in"));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+    assert_int_equal(stat(path, &st), -1);
+    snprintf(path, sizeof(path), "%s/lock.mdb", f->dir);
+    assert_int_equal(stat(path, &st), -1);
+    /* A file where the folder should be: refused. */
+    char file[256];
+    snprintf(file, sizeof(file), "%s/file", f->tmp);
+    FILE *fp = fopen(file, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(store_open_existing(&s, file, err, sizeof(err)), STORE_NOTFOUND);
+    assert_non_null(strstr(err, "not a folder"));
+    /* Once a store is there, it opens. */
+    open_or_fail(f);
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(store_open_existing(&s, f->dir, err, sizeof(err)), STORE_OK);
+    assert_non_null(s);
+    store_close(s);
 }
 
 static void test_open_refuses_a_file(void **state)
@@ -1090,6 +1130,7 @@ int main(void)
         T(test_open_creates_dir),
         T(test_open_refuses_missing_parent),
         T(test_open_refuses_a_file),
+        T(test_open_existing_creates_nothing),
         T(test_schema_newer_refused),
         T(test_schema_big_version_refused),
         T(test_schema_malformed_refused),

