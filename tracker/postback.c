@@ -66,37 +66,13 @@ static bool printable(const char *s)
     return true;
 }
 
-/* Strict UTF-8 (RFC 3629: no overlongs, surrogates or code points past U+10FFFF). */
-static bool valid_utf8(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned char b = *p;
-        int n = b < 0x80             ? 1
-                : (b & 0xe0) == 0xc0 ? 2
-                : (b & 0xf0) == 0xe0 ? 3
-                : (b & 0xf8) == 0xf0 ? 4
-                                     : 0;
-        if (!n || (n == 2 && b < 0xc2) || b > 0xf4)
-            return false;
-        for (int i = 1; i < n; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-        if ((n == 3 && ((b == 0xe0 && p[1] < 0xa0) || (b == 0xed && p[1] >= 0xa0))) ||
-            (n == 4 && ((b == 0xf0 && p[1] < 0x90) || (b == 0xf4 && p[1] >= 0x90))))
-            return false;
-        p += n;
-    }
-    return true;
-}
-
 static int copy_field(char *dst, size_t cap, const char *v, const char *field, pb_error *err)
 {
     if (strlen(v) >= cap)
         return fail(err, 400, field, "%s is longer than %zu bytes", field, cap - 1);
     if (!printable(v))
         return fail(err, 400, field, "%s contains a control character", field);
-    if (!valid_utf8(v))
+    if (!text_valid_utf8(v))
         return fail(err, 400, field, "%s is not valid UTF-8", field);
     memcpy(dst, v, strlen(v) + 1);
     return 0;
