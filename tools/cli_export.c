@@ -153,9 +153,10 @@ int cmd_clicks(int argc, char **argv)
         else if (c == OPT_FORMAT)
             format = optarg;
         else if (c == OPT_SINCE) {
-            if (text_parse_time(optarg, &since))
-                return cli_error("--since must be a date (2026-11-20), a UTC time "
-                                 "(2026-11-20T10:00:00Z) or milliseconds, not '%s'",
+            /* A time without a zone (or a bare date) would be a guess: refused. */
+            if (text_parse_time_zoned(optarg, &since))
+                return cli_error("--since must be a time with its zone (2026-11-20T10:00:00Z, "
+                                 "2026-11-20T17:00:00+07:00) or Unix milliseconds, not '%s'",
                                  optarg);
         } else
             return CLI_USAGE;

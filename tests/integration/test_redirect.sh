@@ -67,8 +67,11 @@ expect_match "$(echo "$export_json" | sed -n 3p)" '"device":"bot".*"bot":true,"u
 csv=$(jejak clicks export --format csv)
 expect_eq "$(echo "$csv" | head -1)" "click_id,ts,link,influencer,campaign,visitor,ip,device,referrer,lang,bot,unique,suspicious" "csv header"
 expect_eq "$(echo "$csv" | wc -l)" "5" "csv rows"
-expect_eq "$(jejak clicks export --since 2999-01-01 | wc -l)" "0" "--since filters"
+expect_eq "$(jejak clicks export --since 2999-01-01T00:00:00Z | wc -l)" "0" "--since filters"
 jejak clicks export --since yesterday 2>/dev/null && fail "bad --since accepted"
+jejak clicks export --since 2026-11-20 2>/dev/null && fail "--since without a zone accepted"
+jejak clicks export --since 2026-11-20T10:00:00 2>/dev/null && fail "--since without a zone accepted"
+expect_eq "$(jejak clicks export --since 2026-11-20T17:00:00+07:00 | wc -l)" "$(jejak clicks export | wc -l)" "--since with an offset"
 pass "export while the daemon runs (jsonl, csv, --since)"
 
 stop_daemon
