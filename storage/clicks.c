@@ -34,9 +34,10 @@ struct clicks {
     day_set days[2];  /* [0] newer */
     uint8_t *pending; /* VISIT_KEY bytes each */
     size_t npending, cap_pending;
-    int64_t pending_max_ts; /* newest click among pending */
-    int64_t last_flush_ms;
-    size_t flushed;  /* entries written by the transaction being committed */
+    int64_t pending_max_ts;     /* newest click among pending */
+    int64_t last_flush_ms;      /* the last flush of the attempt under way */
+    int64_t committed_flush_ms; /* the last flush that committed */
+    size_t flushed;  /* entries [0, flushed) of pending written by the attempt under way */
     uint8_t *sorted; /* scratch for a flush */
     size_t cap_sorted;
     /* Flood detection: clicks per (anonymized address, link) in the current minute. */
@@ -251,7 +252,11 @@ static int count_click(clicks *c, const rec_click *k)
 
 void clicks_begin(clicks *c)
 {
+    /* A new attempt starts from what has committed: a flush of an attempt that was thrown
+     * away wrote nothing, and must neither be dropped from the queue nor delay the next. */
     c->nrows = 0;
+    c->flushed = 0;
+    c->last_flush_ms = c->committed_flush_ms;
 }
 
 static int flush_rows(clicks *c, store_txn *t)
@@ -310,10 +315,11 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
     if (rc)
         return rc;
     int64_t now = text_now_ms();
-    if (!c->npending || (!force && c->npending < SLICE && now - c->last_flush_ms < FLUSH_MS))
+    size_t left = c->npending - c->flushed; /* not yet written by this attempt */
+    if (!left || (!force && left < SLICE && now - c->last_flush_ms < FLUSH_MS))
         return STORE_OK;
     /* The oldest entries go first; sorted, the slice walks the tree in key order. */
-    size_t n = force || c->npending < SLICE ? c->npending : SLICE;
+    size_t n = force || left < SLICE ? left : SLICE;
     if (n > c->cap_sorted) {
         uint8_t *p = realloc(c->sorted, n * VISIT_KEY);
         if (!p)
@@ -321,7 +327,7 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
         c->sorted = p;
         c->cap_sorted = n;
     }
-    memcpy(c->sorted, c->pending, n * VISIT_KEY);
+    memcpy(c->sorted, c->pending + c->flushed * VISIT_KEY, n * VISIT_KEY);
     qsort(c->sorted, n, VISIT_KEY, cmp_visit);
     for (size_t i = 0; i < n; i++) {
         rc = store_put(t, STORE_DB_VISITS, c->sorted + i * VISIT_KEY, VISIT_KEY, "", 0, 0);
@@ -331,14 +337,14 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
     /* The mark promises "every click older than this is indexed": with entries left in
      * the queue, that is just before the oldest of them. */
     int64_t mark = c->pending_max_ts;
-    for (size_t i = n; i < c->npending; i++) {
+    for (size_t i = c->flushed + n; i < c->npending; i++) {
         int64_t ts = key_ts(c->pending + i * VISIT_KEY) - 1;
         if (ts < mark)
             mark = ts;
     }
     if ((rc = put_mark(t, mark)))
         return rc;
-    c->flushed = n; /* dropped from the queue once the commit lands */
+    c->flushed += n; /* dropped from the queue once the commit lands */
     c->last_flush_ms = now;
     return STORE_OK;
 }
@@ -349,8 +355,10 @@ void clicks_committed(clicks *c, int rc)
         memmove(c->pending, c->pending + c->flushed * VISIT_KEY,
                 (c->npending - c->flushed) * VISIT_KEY);
         c->npending -= c->flushed;
+        c->committed_flush_ms = c->last_flush_ms;
     }
     c->flushed = 0;
+    c->last_flush_ms = c->committed_flush_ms;
 }
 
 /* ---- start: rebuild what lives in memory ------------------------------------------ */
@@ -436,7 +444,7 @@ int clicks_open(clicks **out, store *s)
     if (!c)
         return STORE_ERROR;
     c->s = s;
-    c->last_flush_ms = text_now_ms();
+    c->last_flush_ms = c->committed_flush_ms = text_now_ms();
     scan_ctx x = {.c = c};
     store_txn *t;
     int rc = store_read_begin(s, &t);

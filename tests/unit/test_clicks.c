@@ -120,6 +120,7 @@ static int batch_fn(store_txn *t, void *ctx)
 {
     batch *b = ctx;
     b->runs++;
+    clicks_begin(b->c); /* as the writer does before every attempt */
     for (int i = 0; i < b->n; i++) {
         int rc = clicks_put(b->c, t, &b->k[i], &b->decided[i]);
         if (rc)
@@ -461,6 +462,93 @@ static void test_flush_failed_commit_keeps_queue(void **state)
     assert_string_equal(v.link[1], "y");
 }
 
+/* The writer's retry: an attempt applies the clicks, a postback forces a flush, and the
+ * map fills at commit; the retry (clicks_begin again) then runs only the unforced flush of
+ * the batch's end, soon after the first attempt's. Whatever the committed attempt did not
+ * write must stay queued: every entry lands in the index. */
+typedef struct {
+    clicks *c;
+    rec_click *k;
+    bool decided[MAX_BATCH];
+    int n, runs;
+} retry_batch;
+
+static int retry_fn(store_txn *t, void *ctx)
+{
+    retry_batch *b = ctx;
+    b->runs++;
+    clicks_begin(b->c);
+    for (int i = 0; i < b->n; i++) {
+        int rc = clicks_put(b->c, t, &b->k[i], &b->decided[i]);
+        if (rc)
+            return rc;
+        if (i == 0 && b->runs == 1 && (rc = clicks_flush_visits(b->c, t, true)))
+            return rc; /* a postback after the first click, on the first attempt only */
+    }
+    int rc = clicks_flush_visits(b->c, t, false);
+    if (rc)
+        return rc;
+    return b->runs == 1 ? STORE_FULL : STORE_OK;
+}
+
+static void test_flush_on_retry_keeps_unwritten(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    int64_t t0 = f->today + 40000;
+    rec_click k[] = {click(VIS_A, "x", t0, false), click(VIS_B, "x", t0 + 1, false),
+                     click(VIS_C, "y", t0 + 2, false)};
+    retry_batch b = {.c = f->c, .k = k, .n = 3};
+    int rc = store_update(f->s, retry_fn, &b);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(b.runs, 2);
+    /* Flushed now or queued for later: nothing is dropped. */
+    batch fl = {.c = f->c, .n = 0, .flush = true};
+    rc = store_update(f->s, batch_fn, &fl);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(count(f, STORE_DB_VISITS), 3);
+    assert_int_equal(visits_of(f, VIS_A).n, 1);
+    assert_int_equal(visits_of(f, VIS_B).n, 1);
+    assert_int_equal(visits_of(f, VIS_C).n, 1);
+}
+
+/* Two forced flushes in one transaction (two postbacks in a batch): the second writes only
+ * what the first did not, and the commit drops exactly what both wrote. */
+static int two_flushes(store_txn *t, void *ctx)
+{
+    retry_batch *b = ctx;
+    clicks_begin(b->c);
+    for (int i = 0; i < b->n; i++) {
+        int rc = clicks_put(b->c, t, &b->k[i], &b->decided[i]);
+        if (!rc)
+            rc = clicks_flush_visits(b->c, t, true);
+        if (rc)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+static void test_two_forced_flushes_in_one_batch(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    int64_t t0 = f->today + 50000;
+    rec_click k[] = {click(VIS_A, "x", t0, false), click(VIS_B, "x", t0 + 1, false),
+                     click(VIS_C, "x", t0 + 2, false)};
+    assert_int_equal(write_batch(f, k, 1, false), STORE_OK); /* queued, not written */
+    retry_batch b = {.c = f->c, .k = k + 1, .n = 2};
+    int rc = store_update(f->s, two_flushes, &b);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(count(f, STORE_DB_VISITS), 3);
+    /* Nothing is left queued, and nothing is written twice. */
+    rec_click more = click(VIS_D, "x", t0 + 3, false);
+    assert_int_equal(write_batch(f, &more, 1, true), STORE_OK);
+    assert_int_equal(count(f, STORE_DB_VISITS), 4);
+}
+
 /* ---- restart and crash ----------------------------------------------------------------- */
 
 static void test_reopen_rebuilds_unique_set(void **state)
@@ -602,13 +690,22 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_unique_per_visitor_link_day), T(test_unique_across_batches),
-        T(test_bot_never_unique_nor_visit),  T(test_unique_late_click_from_yesterday),
-        T(test_unique_far_past_refused),     T(test_decided_survives_retry),
-        T(test_decided_keeps_flag),          T(test_flush_visits_in_time_order),
-        T(test_flush_unforced_waits),        T(test_flush_failed_commit_keeps_queue),
-        T(test_reopen_rebuilds_unique_set),  T(test_crash_before_flush_reindexes_visits),
-        T(test_crash_without_any_flush),     T(test_reindex_in_chunks),
+        T(test_unique_per_visitor_link_day),
+        T(test_unique_across_batches),
+        T(test_bot_never_unique_nor_visit),
+        T(test_unique_late_click_from_yesterday),
+        T(test_unique_far_past_refused),
+        T(test_decided_survives_retry),
+        T(test_decided_keeps_flag),
+        T(test_flush_visits_in_time_order),
+        T(test_flush_unforced_waits),
+        T(test_flush_failed_commit_keeps_queue),
+        T(test_reopen_rebuilds_unique_set),
+        T(test_crash_before_flush_reindexes_visits),
+        T(test_crash_without_any_flush),
+        T(test_reindex_in_chunks),
+        T(test_flush_on_retry_keeps_unwritten),
+        T(test_two_forced_flushes_in_one_batch),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
