@@ -149,6 +149,41 @@ static int set_add(day_set *d, uint64_t h)
     return 1;
 }
 
+/* Removes h, shifting later entries of its run back so that lookups still find them. */
+static void set_del(day_set *d, uint64_t h)
+{
+    if (h == 0)
+        h = 1;
+    if (!d->cap)
+        return;
+    size_t mask = d->cap - 1, i = (size_t)h & mask;
+    while (d->slot[i] != h) {
+        if (!d->slot[i])
+            return;
+        i = (i + 1) & mask;
+    }
+    d->slot[i] = 0;
+    d->used--;
+    for (size_t j = (i + 1) & mask; d->slot[j]; j = (j + 1) & mask) {
+        size_t home = (size_t)d->slot[j] & mask;
+        /* The entry at j may move to the hole at i unless its home lies in (i, j]. */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays)
+            continue;
+        d->slot[i] = d->slot[j];
+        d->slot[j] = 0;
+        i = j;
+    }
+}
+
+static day_set *set_for_existing(clicks *c, int64_t day)
+{
+    for (int i = 0; i < 2; i++)
+        if (c->days[i].live && c->days[i].day == day)
+            return &c->days[i];
+    return NULL;
+}
+
 /* The set for day, making room by dropping the oldest; NULL for a day older than the two
  * kept (whose pairs may already be counted in the store: never count them twice). */
 static day_set *set_for(clicks *c, int64_t day)
@@ -182,10 +217,17 @@ static uint64_t pair_hash(int64_t day, const char *link, const uint8_t visitor[1
     return XXH3_64bits(buf, 24 + n);
 }
 
+/* The day a click counts in for uniqueness. */
+static int64_t local_day(clicks *c, int64_t ts_ms)
+{
+    (void)c;
+    return ts_ms >= 0 ? ts_ms / 86400000 : -((-ts_ms + 86399999) / 86400000);
+}
+
 /* 1 if this is the first non-bot click of the pair in its UTC day. */
 static int mark_unique(clicks *c, const rec_click *k)
 {
-    int64_t day = k->ts_ms / 86400000;
+    int64_t day = local_day(c, k->ts_ms);
     day_set *d = set_for(c, day);
     if (!d)
         return 0; /* older than yesterday: a clock far behind; never count it twice */
@@ -220,34 +262,46 @@ static int queue_visit(clicks *c, const rec_click *k)
 
 /* A batch's clicks mostly fall on a few (quarter hour, link) rows: their counts are summed
  * here and written once per row in clicks_flush (a read-modify-write per row, not per
- * click). Cleared by clicks_begin whenever the batch is (re)applied. */
-static int count_click(clicks *c, const rec_click *k)
+ * click). Cleared by clicks_begin whenever the batch is (re)applied. A row joins the batch
+ * only once its stored rows are known to decode, so the flush cannot fail on them: an
+ * undecodable row fails the clicks that count into it, not every batch. *added tells
+ * whether the row is new to this attempt (to be dropped again if the click fails). */
+static int row_for(clicks *c, store_txn *t, const rec_click *k, size_t *at, bool *added)
 {
     int64_t bucket = k->ts_ms / ROLLUP_BUCKET_MS;
     size_t i = 0;
     while (i < c->nrows && (c->rows[i].bucket != bucket || strcmp(c->rows[i].link, k->link)))
         i++;
-    if (i == c->nrows) {
-        if (c->nrows == c->caprows) {
-            size_t cap = c->caprows ? c->caprows * 2 : 16;
-            struct pending_row *p = realloc(c->rows, cap * sizeof(*p));
-            if (!p)
-                return STORE_ERROR;
-            c->rows = p;
-            c->caprows = cap;
-        }
-        memset(&c->rows[i], 0, sizeof(c->rows[i]));
-        c->rows[i].bucket = bucket;
-        memcpy(c->rows[i].link, k->link, sizeof(c->rows[i].link));
-        c->nrows++;
+    *at = i;
+    *added = i == c->nrows;
+    if (!*added)
+        return STORE_OK;
+    if (c->nrows == c->caprows) {
+        size_t cap = c->caprows ? c->caprows * 2 : 16;
+        struct pending_row *p = realloc(c->rows, cap * sizeof(*p));
+        if (!p)
+            return STORE_ERROR;
+        c->rows = p;
+        c->caprows = cap;
     }
+    int rc = rollup_check_counts(t, k->ts_ms, k->link);
+    if (rc)
+        return rc;
+    memset(&c->rows[i], 0, sizeof(c->rows[i]));
+    c->rows[i].bucket = bucket;
+    memcpy(c->rows[i].link, k->link, sizeof(c->rows[i].link));
+    c->nrows++;
+    return STORE_OK;
+}
+
+static void count_click(clicks *c, size_t i, const rec_click *k)
+{
     rollup_row d;
     rollup_click_delta(k, &d);
     c->rows[i].delta.clicks += d.clicks;
     c->rows[i].delta.unique += d.unique;
     c->rows[i].delta.bots += d.bots;
     c->rows[i].delta.suspicious += d.suspicious;
-    return STORE_OK;
 }
 
 void clicks_begin(clicks *c)
@@ -271,6 +325,29 @@ static int flush_rows(clicks *c, store_txn *t)
     return STORE_OK;
 }
 
+/* Takes back what deciding a click did, when its job fails for good: the pair leaves the
+ * unique set (its next click is still the first) and its visits entry leaves the queue (it
+ * would point at no click). The rare path: a linear search of the queue. */
+static void forget(clicks *c, const rec_click *k)
+{
+    if (k->flags & REC_CLICK_UNIQUE) {
+        int64_t day = local_day(c, k->ts_ms);
+        day_set *d = set_for_existing(c, day);
+        if (d)
+            set_del(d, pair_hash(day, k->link, k->visitor));
+    }
+    for (size_t i = c->npending; i-- > 0;) {
+        uint8_t *key = c->pending + i * VISIT_KEY;
+        if (memcmp(key + 24, k->id, 16) || memcmp(key, k->visitor, 16))
+            continue;
+        memmove(key, key + VISIT_KEY, (c->npending - i - 1) * VISIT_KEY);
+        c->npending--;
+        if (i < c->flushed)
+            c->flushed--;
+        break;
+    }
+}
+
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
 {
     if (!*decided) {
@@ -282,11 +359,24 @@ int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
         if (counted && mark_unique(c, click))
             click->flags |= REC_CLICK_UNIQUE;
         *decided = true;
-        if (counted && queue_visit(c, click))
+        if (counted && queue_visit(c, click)) {
+            forget(c, click);
             return STORE_ERROR;
+        }
     }
-    int rc = reg_put_click(t, click);
-    return rc ? rc : count_click(c, click);
+    /* Everything that can fail comes before the one write, so a failed job writes nothing. */
+    size_t row;
+    bool added;
+    int rc = row_for(c, t, click, &row, &added);
+    if (!rc && (rc = reg_put_click(t, click)) && added)
+        c->nrows--;
+    if (rc) {
+        if (rc != STORE_FULL) /* STORE_FULL: the batch is retried, decision kept */
+            forget(c, click);
+        return rc;
+    }
+    count_click(c, row, click);
+    return STORE_OK;
 }
 
 static int put_mark(store_txn *t, int64_t ts)

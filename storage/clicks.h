@@ -31,7 +31,9 @@ int clicks_open(clicks **out, store *s);
 void clicks_free(clicks *c);
 
 /* Decides c's unique flag (once: *decided remembers it across a batch retry), then writes
- * the click record and queues its visits entry. Inside the writer's transaction. */
+ * the click record and queues its visits entry. Inside the writer's transaction. On an
+ * error other than STORE_FULL it has written nothing and taken its decision back (its
+ * rollup rows do not decode: STORE_CORRUPT; or memory ran out), and the batch goes on. */
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided);
 /* Clicks beyond per_minute from one anonymized address on one link, within a UTC minute,
  * are flagged REC_CLICK_SUSPICIOUS: stored, but left out of counts and journeys. 0 = off. */

@@ -128,6 +128,19 @@ int rollup_add_counts(store_txn *t, int64_t ts_ms, const char *link, const rollu
     return STORE_OK;
 }
 
+int rollup_check_counts(store_txn *t, int64_t ts_ms, const char *link)
+{
+    static _Thread_local rollup_row r;
+    for (int lv = 0; lv < 2; lv++) {
+        uint8_t key[KEY_MAX];
+        size_t klen = make_key(key, ts_ms, ROLLUP_LINK, link, NULL, levels[lv]);
+        int rc = load(t, levels[lv], key, klen, &r);
+        if (rc)
+            return rc;
+    }
+    return STORE_OK;
+}
+
 /* What one click adds to its row. */
 static void click_delta(const rec_click *c, rollup_row *d)
 {

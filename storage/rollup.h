@@ -49,6 +49,10 @@ int rollup_add_click(store_txn *t, const rec_click *c);
 void rollup_click_delta(const rec_click *c, rollup_row *d);
 /* Adds counts to the link's row of the bucket holding ts_ms (many clicks at once). */
 int rollup_add_counts(store_txn *t, int64_t ts_ms, const char *link, const rollup_row *delta);
+/* STORE_OK if the link's rows (both levels) of the bucket holding ts_ms decode or do not
+ * exist yet, so that rollup_add_counts on them cannot fail for their content; STORE_CORRUPT
+ * if one does not. Writes nothing. */
+int rollup_check_counts(store_txn *t, int64_t ts_ms, const char *link);
 /* Adds (sign +1) or removes (-1) an approved conversion's credits under every model. */
 int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign);
 
