@@ -2,12 +2,14 @@
  * clicks.c: the click write path (see clicks.h for why it is shaped this way).
  *
  * The unique set is open addressing over 64-bit xxh3 hashes of (day, link, visitor); a
- * false "not unique" needs a 64-bit collision among one day's pairs. Two days are kept so
- * that a click stamped just before midnight and committed just after is judged by its own
- * day.
+ * false "not unique" needs a 64-bit collision among one day's pairs. Days are local days of
+ * the store's zone (config tz, read once per batch, through the day function the caller
+ * gives: storage does not know zones). Two days are kept so that a click stamped just
+ * before midnight and committed just after is judged by its own day.
  */
 #include "storage/clicks.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,10 +31,21 @@ typedef struct {
     size_t cap, used;
 } day_set;
 
+/* A local day of the store's zone and its UTC bounds, as the day function gave them. */
+typedef struct {
+    int64_t day, start_ms, end_ms; /* empty (start == end) until filled */
+} day_span;
+
 struct clicks {
     store *s;
-    day_set days[2];  /* [0] newer */
-    uint8_t *pending; /* VISIT_KEY bytes each */
+    /* The store's zone (config tz), read once per batch; the days it asked for last. */
+    clicks_day_fn day_fn;
+    char zone[CLICKS_ZONE_MAX];
+    bool zone_read; /* in this attempt */
+    day_span span[2];
+    unsigned span_next; /* the slot the next miss replaces */
+    day_set days[2];    /* [0] newer, in local days of the zone */
+    uint8_t *pending;   /* VISIT_KEY bytes each */
     size_t npending, cap_pending;
     int64_t pending_max_ts;     /* newest click among pending */
     int64_t last_flush_ms;      /* the last flush of the attempt under way */
@@ -217,11 +230,43 @@ static uint64_t pair_hash(int64_t day, const char *link, const uint8_t visitor[1
     return XXH3_64bits(buf, 24 + n);
 }
 
-/* The day a click counts in for uniqueness. */
+static int64_t utc_days(const char *zone, int64_t utc_ms, int64_t *start_ms, int64_t *end_ms)
+{
+    (void)zone;
+    int64_t day = utc_ms >= 0 ? utc_ms / 86400000 : -((-utc_ms + 86399999) / 86400000);
+    *start_ms = day * 86400000;
+    *end_ms = *start_ms + 86400000;
+    return day;
+}
+
+/* The local day a click counts in for uniqueness: two days' bounds are kept (today's, and
+ * yesterday's for clicks committed late), so the day function runs only when a click
+ * crosses a local midnight. */
 static int64_t local_day(clicks *c, int64_t ts_ms)
 {
-    (void)c;
-    return ts_ms >= 0 ? ts_ms / 86400000 : -((-ts_ms + 86399999) / 86400000);
+    for (int i = 0; i < 2; i++)
+        if (ts_ms >= c->span[i].start_ms && ts_ms < c->span[i].end_ms)
+            return c->span[i].day;
+    day_span *sp = &c->span[c->span_next];
+    c->span_next ^= 1;
+    sp->day = c->day_fn(c->zone, ts_ms, &sp->start_ms, &sp->end_ms);
+    if (sp->end_ms <= sp->start_ms || ts_ms < sp->start_ms || ts_ms >= sp->end_ms)
+        sp->start_ms = sp->end_ms = 0; /* not a span that holds ts: never cache it */
+    return sp->day;
+}
+
+/* Reads the zone (once per attempt: one lookup per batch); a change empties the cache of
+ * day bounds, and the next clicks are judged in the new zone's days. */
+static void read_zone(clicks *c, store_txn *t)
+{
+    char zone[CLICKS_ZONE_MAX];
+    if (reg_get_config(t, "tz", zone, sizeof(zone)) != STORE_OK)
+        snprintf(zone, sizeof(zone), "UTC");
+    c->zone_read = true;
+    if (!strcmp(zone, c->zone))
+        return;
+    memcpy(c->zone, zone, sizeof(zone));
+    memset(c->span, 0, sizeof(c->span));
 }
 
 /* 1 if this is the first non-bot click of the pair in its UTC day. */
@@ -309,6 +354,7 @@ void clicks_begin(clicks *c)
     /* A new attempt starts from what has committed: a flush of an attempt that was thrown
      * away wrote nothing, and must neither be dropped from the queue nor delay the next. */
     c->nrows = 0;
+    c->zone_read = false;
     c->flushed = 0;
     c->last_flush_ms = c->committed_flush_ms;
 }
@@ -350,6 +396,8 @@ static void forget(clicks *c, const rec_click *k)
 
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
 {
+    if (!c->zone_read)
+        read_zone(c, t);
     if (!*decided) {
         /* Bots first, then floods: neither counts, is unique or takes part in a journey. */
         click->flags &= (uint8_t) ~(REC_CLICK_UNIQUE | REC_CLICK_SUSPICIOUS);
@@ -468,7 +516,7 @@ static int rebuild_one(const rec_click *k, void *arg)
     scan_ctx *x = arg;
     if ((k->flags & (REC_CLICK_BOT | REC_CLICK_SUSPICIOUS | REC_CLICK_UNIQUE)) ==
         REC_CLICK_UNIQUE) {
-        int64_t day = k->ts_ms / 86400000;
+        int64_t day = local_day(x->c, k->ts_ms);
         day_set *d = set_for(x->c, day);
         if (d && set_add(d, pair_hash(day, k->link, k->visitor)) < 0)
             return STORE_ERROR;
@@ -528,19 +576,23 @@ static int read_mark(store_txn *t, void *arg)
     return STORE_OK;
 }
 
-int clicks_open(clicks **out, store *s)
+int clicks_open(clicks **out, store *s, clicks_day_fn day_fn)
 {
     clicks *c = calloc(1, sizeof(*c));
     if (!c)
         return STORE_ERROR;
     c->s = s;
+    c->day_fn = day_fn ? day_fn : utc_days;
     c->last_flush_ms = c->committed_flush_ms = text_now_ms();
     scan_ctx x = {.c = c};
     store_txn *t;
     int rc = store_read_begin(s, &t);
     if (rc == STORE_OK) {
-        int64_t today = text_now_ms() / 86400000;
-        rc = reg_each_click(t, (today - 1) * 86400000, rebuild_one, &x);
+        read_zone(c, t); /* the set is rebuilt in the zone's days, from yesterday's start */
+        int64_t start, end;
+        (void)c->day_fn(c->zone, text_now_ms(), &start, &end);
+        (void)c->day_fn(c->zone, start - 1, &start, &end);
+        rc = reg_each_click(t, start, rebuild_one, &x);
         if (rc == STORE_OK)
             rc = read_mark(t, &x.mark);
         store_read_end(t);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attribution/tz.h"
 #include "storage/clicks.h"
 #include "storage/id.h"
 #include "storage/registry.h"
@@ -66,7 +67,7 @@ static int teardown(void **state)
 
 static void open_clicks(fixture *f)
 {
-    assert_int_equal(clicks_open(&f->c, f->s), STORE_OK);
+    assert_int_equal(clicks_open(&f->c, f->s, tz_day_bounds), STORE_OK);
     assert_non_null(f->c);
 }
 
@@ -301,6 +302,68 @@ static void test_unique_far_past_refused(void **state)
     assert_true(is_unique(&k[0]));
     assert_true(is_unique(&k[1]));
     assert_false(is_unique(&k[2]));
+}
+
+/* ---- unique in the store's zone (config tz) --------------------------------------------- */
+
+static int set_tz(store_txn *t, void *ctx)
+{
+    return reg_set_config(t, "tz", ctx);
+}
+
+/* The Jakarta day (UTC+7) of now: it starts at 17:00 UTC the UTC day before. */
+static int64_t jakarta_start(void)
+{
+    return tz_day_start("Asia/Jakarta", tz_local_day("Asia/Jakarta", text_now_ms()));
+}
+
+static void test_unique_in_store_zone(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(store_update(f->s, set_tz, "Asia/Jakarta"), STORE_OK);
+    open_clicks(f);
+    int64_t j0 = jakarta_start(); /* 00:00 in Jakarta, 17:00 UTC */
+    rec_click k[] = {
+        click(VIS_A, "x", j0 - 1000, false),        /* 0: 23:59:59 yesterday in Jakarta */
+        click(VIS_A, "x", j0 + 1000, false),        /* 1: the same UTC day, a new Jakarta day */
+        click(VIS_A, "x", j0 + 8 * 3600000, false), /* 2: the next UTC day, same Jakarta day */
+        click(VIS_B, "x", j0 + 8 * 3600000, false), /* 3: another visitor */
+    };
+    assert_int_equal(write_batch(f, k, 4, false), STORE_OK);
+    assert_true(is_unique(&k[0]));
+    assert_true(is_unique(&k[1]));
+    assert_false(is_unique(&k[2]));
+    assert_true(is_unique(&k[3]));
+
+    /* A restart rebuilds the set in Jakarta days. */
+    restart(f);
+    rec_click again = click(VIS_A, "x", j0 + 9 * 3600000, false);
+    assert_int_equal(write_batch(f, &again, 1, false), STORE_OK);
+    assert_false(is_unique(&again));
+    rec_click late = click(VIS_C, "x", j0 - 2000, false); /* yesterday in Jakarta */
+    assert_int_equal(write_batch(f, &late, 1, false), STORE_OK);
+    assert_true(is_unique(&late));
+}
+
+/* The zone is read once a batch: a change applies from the next batch, without a restart. */
+static void test_zone_change_applies_to_next_batch(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f); /* UTC: no zone set */
+    int64_t j0 = jakarta_start();
+    rec_click a = click(VIS_D, "z", j0 - 1000, false);
+    rec_click b = click(VIS_D, "z", j0 + 1000, false); /* the same UTC day */
+    assert_int_equal(write_batch(f, &a, 1, false), STORE_OK);
+    assert_int_equal(write_batch(f, &b, 1, false), STORE_OK);
+    assert_true(is_unique(&a));
+    assert_false(is_unique(&b));
+    assert_int_equal(store_update(f->s, set_tz, "Asia/Jakarta"), STORE_OK);
+    rec_click c = click(VIS_D, "w", j0 - 1000, false);
+    rec_click d = click(VIS_D, "w", j0 + 1000, false);
+    assert_int_equal(write_batch(f, &c, 1, false), STORE_OK);
+    assert_int_equal(write_batch(f, &d, 1, false), STORE_OK);
+    assert_true(is_unique(&c));
+    assert_true(is_unique(&d)); /* 00:00:01 in Jakarta: a new day there */
 }
 
 /* ---- the decided flag ------------------------------------------------------------------ */
@@ -706,6 +769,8 @@ int main(void)
         T(test_reindex_in_chunks),
         T(test_flush_on_retry_keeps_unwritten),
         T(test_two_forced_flushes_in_one_batch),
+        T(test_unique_in_store_zone),
+        T(test_zone_change_applies_to_next_batch),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

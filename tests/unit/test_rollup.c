@@ -466,7 +466,7 @@ static void seed(fixture *f)
     assert_int_equal(store_update(f->s, seed_fn, &s), STORE_OK);
 
     clicks *c;
-    assert_int_equal(clicks_open(&c, f->s), STORE_OK);
+    assert_int_equal(clicks_open(&c, f->s, NULL), STORE_OK);
     rec_click k[] = {
         make_click("budi-ig", f->t0 - 2 * DAY, 0),
         make_click("budi-ig", f->t0 - 2 * DAY + MIN, 0),

@@ -326,7 +326,7 @@ static void test_bad_rollup_row_fails_its_clicks_only(void **state)
     int64_t ts = now - now % ROLLUP_BUCKET_MS; /* every click in one quarter hour */
     assert_int_equal(store_update(f->s, plant_bad_row, &ts), STORE_OK);
     clicks *c;
-    assert_int_equal(clicks_open(&c, f->s), STORE_OK);
+    assert_int_equal(clicks_open(&c, f->s, NULL), STORE_OK);
     writer_hooks hooks = {hook_begin, hook_flush, hook_committed, c};
     writer *w;
     assert_int_equal(writer_start(&w, f->s, &hooks), STORE_OK);
