@@ -21,6 +21,7 @@
 #include "storage/text.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 
 /* Wrappers around the C library's setenv, unsetenv and tzset, linked into this test in
  * front of libc's, so that the test sees whether tz.c calls them. */
@@ -328,6 +329,43 @@ static void test_bad_names_are_utc(void **state)
     assert_int_equal(tz_offset("Asia/Jakarta", t), 7 * 3600);
 }
 
+/* Threads that read zones at once, most of them for the first time: every answer is the
+ * one a single thread gets (the zone table is filled while others read it). */
+enum { THREADS = 6, INSTANTS = 2000 };
+static const char *const thread_zones[THREADS] = {"Europe/Berlin",   "Asia/Tokyo",
+                                                  "America/Chicago", "Africa/Cairo",
+                                                  "Asia/Kolkata",    "Pacific/Auckland"};
+static int32_t thread_off[THREADS][THREADS][INSTANTS];
+
+static void *read_zones(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    for (int i = 0; i < INSTANTS; i++)
+        for (int z = 0; z < THREADS; z++) {
+            int zone = (z + me) % THREADS;
+            thread_off[me][zone][i] =
+                tz_offset(thread_zones[zone], (int64_t)i * 7 * DAY + (int64_t)me * HOUR);
+        }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t th[THREADS];
+    for (int t = 0; t < THREADS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, read_zones, (void *)(intptr_t)t), 0);
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(th[t], NULL);
+    for (int t = 0; t < THREADS; t++)
+        for (int z = 0; z < THREADS; z++)
+            for (int i = 0; i < INSTANTS; i++)
+                assert_int_equal(
+                    thread_off[t][z][i],
+                    tz_offset(thread_zones[z], (int64_t)i * 7 * DAY + (int64_t)t * HOUR));
+    assert_int_equal(tz_offset("Asia/Tokyo", 0), 9 * 3600);
+}
+
 /* ---- the process's TZ ------------------------------------------------------------------ */
 
 static void test_env_tz_unchanged(void **state)
@@ -397,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_matches_libc),
         cmocka_unit_test(test_day_start_matches_libc),
         cmocka_unit_test(test_bad_names_are_utc),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
