@@ -269,7 +269,7 @@ static void read_zone(clicks *c, store_txn *t)
     memset(c->span, 0, sizeof(c->span));
 }
 
-/* 1 if this is the first non-bot click of the pair in its UTC day. */
+/* 1 if this is the first non-bot click of the pair in its local day. */
 static int mark_unique(clicks *c, const rec_click *k)
 {
     int64_t day = local_day(c, k->ts_ms);

@@ -21,6 +21,7 @@
 #include "storage/clicks.h"
 #include "storage/id.h"
 #include "storage/registry.h"
+#include "storage/rollup.h"
 #include "storage/store.h"
 #include "storage/text.h"
 
@@ -364,6 +365,70 @@ static void test_zone_change_applies_to_next_batch(void **state)
     assert_int_equal(write_batch(f, &d, 1, false), STORE_OK);
     assert_true(is_unique(&c));
     assert_true(is_unique(&d)); /* 00:00:01 in Jakarta: a new day there */
+}
+
+/* ---- a click that fails alone ---------------------------------------------------------- */
+
+static int put_rollup_raw(store_txn *t, void *ctx)
+{
+    const rec_click *k = ctx;
+    uint32_t b = (uint32_t)(k->ts_ms / ROLLUP_BUCKET_MS);
+    uint8_t key[8] = {(uint8_t)(b >> 24),
+                      (uint8_t)(b >> 16),
+                      (uint8_t)(b >> 8),
+                      (uint8_t)b,
+                      ROLLUP_LINK,
+                      'b',
+                      'a',
+                      'd'};
+    if (k->flags) /* the repair */
+        return store_del(t, STORE_DB_ROLLUPS, key, sizeof(key));
+    return store_put(t, STORE_DB_ROLLUPS, key, sizeof(key), "\x7f garbage", 9, 0);
+}
+
+/* Each click is its own job in a batch: one whose rollup row does not decode fails with
+ * STORE_CORRUPT, writes nothing and takes its decision back (its visitor's next click is
+ * still the first of the day), while the others of the batch are written. */
+typedef struct {
+    batch b;
+    int rc[MAX_BATCH];
+} jobs;
+
+static int jobs_fn(store_txn *t, void *ctx)
+{
+    jobs *j = ctx;
+    clicks_begin(j->b.c);
+    for (int i = 0; i < j->b.n; i++)
+        j->rc[i] = clicks_put(j->b.c, t, &j->b.k[i], &j->b.decided[i]);
+    return clicks_flush_visits(j->b.c, t, true);
+}
+
+static void test_failed_click_writes_nothing(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    int64_t t0 = f->today + 70000;
+    rec_click bad = click(VIS_A, "bad", t0, false);
+    assert_int_equal(store_update(f->s, put_rollup_raw, &bad), STORE_OK);
+    rec_click k[] = {click(VIS_B, "x", t0 + 1, false), click(VIS_A, "bad", t0 + 2, false),
+                     click(VIS_C, "x", t0 + 3, false)};
+    jobs j = {.b = {.c = f->c, .k = k, .n = 3}};
+    int rc = store_update(f->s, jobs_fn, &j);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(j.rc[0], STORE_OK);
+    assert_int_equal(j.rc[1], STORE_CORRUPT);
+    assert_int_equal(j.rc[2], STORE_OK);
+    assert_int_equal(count(f, STORE_DB_CLICKS), 2);
+    assert_int_equal(count(f, STORE_DB_VISITS), 2);
+    assert_int_equal(visits_of(f, VIS_A).n, 0);
+    /* Repaired, the visitor's next click on the link is the first of the day. */
+    bad.flags = 1;
+    assert_int_equal(store_update(f->s, put_rollup_raw, &bad), STORE_OK);
+    rec_click again = click(VIS_A, "bad", t0 + 4, false);
+    assert_int_equal(write_batch(f, &again, 1, true), STORE_OK);
+    assert_true(is_unique(&again));
+    assert_int_equal(visits_of(f, VIS_A).n, 1);
 }
 
 /* ---- the decided flag ------------------------------------------------------------------ */
@@ -771,6 +836,7 @@ int main(void)
         T(test_two_forced_flushes_in_one_batch),
         T(test_unique_in_store_zone),
         T(test_zone_change_applies_to_next_batch),
+        T(test_failed_click_writes_nothing),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
