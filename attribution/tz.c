@@ -13,7 +13,9 @@
  *   2. The table of parsed zones only grows; a slot is filled before the count that
  *      publishes it is stored (release), and read after the count is loaded (acquire).
  *      Adding takes a mutex; finding takes none.
- *   3. A zone that cannot be read (gone from the system since tz_valid said yes) is UTC.
+ *   3. A zone that cannot be read (gone from the system since tz_valid said yes) is UTC,
+ *      and is not kept. Past MAX_ZONES zones, a zone is parsed for each call (slower,
+ *      still right).
  */
 #include "attribution/tz.h"
 
@@ -339,9 +341,13 @@ static tz_zone *load_zone(const char *name)
     return z;
 }
 
-/* The parsed zone for name, parsing it on first use (invariants 1-3). */
-static const tz_zone *find(const char *name)
+/* The parsed zone for name, parsing it on first use (invariants 1-3). With the table full
+ * (more than MAX_ZONES zones in use: names like posix/Asia/Jakarta count apart), the zone
+ * is parsed for this call only, into *tmp, which the caller frees (zone_free). A zone that
+ * does not load is UTC and is not kept, so that made-up names cannot fill the table. */
+static const tz_zone *find(const char *name, tz_zone **tmp)
 {
+    *tmp = NULL;
     if (!strcmp(name, "UTC") || !name_ok(name))
         return &utc_zone;
     size_t n = atomic_load_explicit(&nzones, memory_order_acquire);
@@ -354,15 +360,19 @@ static const tz_zone *find(const char *name)
     for (size_t i = 0; i < n && !z; i++)
         if (!strcmp(table[i].name, name))
             z = table[i].z;
-    if (!z && n < MAX_ZONES) {
+    if (!z) {
         tz_zone *parsed = load_zone(name);
-        z = parsed ? parsed : &utc_zone;
-        snprintf(table[n].name, sizeof(table[n].name), "%s", name);
-        table[n].z = z;
-        atomic_store_explicit(&nzones, n + 1, memory_order_release);
+        if (parsed && n < MAX_ZONES) {
+            snprintf(table[n].name, sizeof(table[n].name), "%s", name);
+            table[n].z = parsed;
+            atomic_store_explicit(&nzones, n + 1, memory_order_release);
+        } else {
+            *tmp = parsed;
+        }
+        z = parsed;
     }
     pthread_mutex_unlock(&add_lock);
-    return z ? z : &utc_zone; /* a full table: every zone in use is a handful; UTC past 128 */
+    return z ? z : &utc_zone;
 }
 
 /* ---- offsets ------------------------------------------------------------------------- */
@@ -446,34 +456,46 @@ bool tz_valid(const char *zone)
 
 int32_t tz_offset(const char *zone, int64_t utc_ms)
 {
+    tz_zone *tmp;
     int64_t next;
-    return offset_at(find(zone), floor_div(utc_ms, 1000), &next);
+    int32_t off = offset_at(find(zone, &tmp), floor_div(utc_ms, 1000), &next);
+    zone_free(tmp);
+    return off;
 }
 
 int64_t tz_local_day(const char *zone, int64_t utc_ms)
 {
+    tz_zone *tmp;
     int64_t s = floor_div(utc_ms, 1000), next;
-    return floor_div(s + offset_at(find(zone), s, &next), 86400);
+    int64_t day = floor_div(s + offset_at(find(zone, &tmp), s, &next), 86400);
+    zone_free(tmp);
+    return day;
 }
 
 void tz_day_starts(const char *zone, int64_t first_day, int n, int64_t *out)
 {
-    const tz_zone *z = find(zone);
+    tz_zone *tmp;
+    const tz_zone *z = find(zone, &tmp);
     for (int i = 0; i < n; i++)
         out[i] = first_at_or_after(z, (first_day + i) * 86400) * 1000;
+    zone_free(tmp);
 }
 
 int64_t tz_day_start(const char *zone, int64_t days)
 {
-    return first_at_or_after(find(zone), days * 86400) * 1000;
+    int64_t out;
+    tz_day_starts(zone, days, 1, &out);
+    return out;
 }
 
 int64_t tz_day_bounds(const char *zone, int64_t utc_ms, int64_t *start_ms, int64_t *end_ms)
 {
-    const tz_zone *z = find(zone);
+    tz_zone *tmp;
+    const tz_zone *z = find(zone, &tmp);
     int64_t s = floor_div(utc_ms, 1000), next;
     int64_t day = floor_div(s + offset_at(z, s, &next), 86400);
     *start_ms = first_at_or_after(z, day * 86400) * 1000;
     *end_ms = first_at_or_after(z, (day + 1) * 86400) * 1000;
+    zone_free(tmp);
     return day;
 }
