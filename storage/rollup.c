@@ -440,7 +440,7 @@ static uint64_t count_diffs(const kv_list *before, const kv_list *after)
  * they happened, which their id (the time jejak recorded them) does not give: their times
  * are read once at the start, and conversions recorded since (ids from CONV_TAIL_MS before
  * the newest one then) are read again by every slice. */
-enum { SLICE_RECORDS = 2500, SLICE_PAUSE_MS = 20, CONV_TAIL_MS = 60000, SLICE_END = 2 };
+enum { SLICE_RECORDS = 2500, SLICE_PAUSE_MS = 5, CONV_TAIL_MS = 60000, SLICE_END = 2 };
 
 static const int64_t DAY_MS = 86400000;
 
