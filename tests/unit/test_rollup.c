@@ -765,6 +765,30 @@ static void test_rebuild_day_row_in_slices(void **state)
     assert_int_equal(diffs, 0);
 }
 
+/* Undecodable rows in a day split across slices, one in a quarter hour a later slice does
+ * and one at the day level, are found and repaired. */
+static void test_rebuild_undecodable_in_slices(void **state)
+{
+    fixture *f = *state;
+    seed(f);
+    rec_click k[8];
+    int64_t day = f->t0 - f->t0 % DAY - 3 * DAY;
+    seed_day(f, day, k);
+    uint8_t qkey[80], dkey[80];
+    size_t qlen = link_key(qkey, k[6].ts_ms, "budi-ig"), dlen = link_key(dkey, day, "budi-ig");
+    raw_ctx q = {qkey, qlen, "\x09junk", 5, false};
+    assert_int_equal(store_update(f->s, raw_fn, &q), STORE_OK);
+    day_raw_ctx d = {dkey, dlen, (const uint8_t *)"\x09junk", 5};
+    assert_int_equal(store_update(f->s, day_raw_fn, &d), STORE_OK);
+    uint64_t rows, diffs, slices;
+    assert_int_equal(rollup_rebuild_sliced(f->s, true, 1, &rows, &diffs, &slices), STORE_CORRUPT);
+    assert_int_equal(diffs, 2);
+    assert_int_equal(rollup_rebuild_sliced(f->s, false, 1, &rows, &diffs, &slices), STORE_OK);
+    assert_int_equal(diffs, 2);
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 0);
+}
+
 typedef struct {
     store *s;
     int64_t ts;
@@ -833,6 +857,7 @@ int main(void)
         T(test_rebuild_empty_and_undecodable),
         T(test_rebuild_in_slices),
         T(test_rebuild_day_row_in_slices),
+        T(test_rebuild_undecodable_in_slices),
         T(test_rebuild_while_writing),
     };
 #undef T
