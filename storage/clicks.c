@@ -2,12 +2,14 @@
  * clicks.c: the click write path (see clicks.h for why it is shaped this way).
  *
  * The unique set is open addressing over 64-bit xxh3 hashes of (day, link, visitor); a
- * false "not unique" needs a 64-bit collision among one day's pairs. Two days are kept so
- * that a click stamped just before midnight and committed just after is judged by its own
- * day.
+ * false "not unique" needs a 64-bit collision among one day's pairs. Days are local days of
+ * the store's zone (config tz, read once per batch, through the day function the caller
+ * gives: storage does not know zones). Two days are kept so that a click stamped just
+ * before midnight and committed just after is judged by its own day.
  */
 #include "storage/clicks.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,14 +31,26 @@ typedef struct {
     size_t cap, used;
 } day_set;
 
+/* A local day of the store's zone and its UTC bounds, as the day function gave them. */
+typedef struct {
+    int64_t day, start_ms, end_ms; /* empty (start == end) until filled */
+} day_span;
+
 struct clicks {
     store *s;
-    day_set days[2];  /* [0] newer */
-    uint8_t *pending; /* VISIT_KEY bytes each */
+    /* The store's zone (config tz), read once per batch; the days it asked for last. */
+    clicks_day_fn day_fn;
+    char zone[CLICKS_ZONE_MAX];
+    bool zone_read; /* in this attempt */
+    day_span span[2];
+    unsigned span_next; /* the slot the next miss replaces */
+    day_set days[2];    /* [0] newer, in local days of the zone */
+    uint8_t *pending;   /* VISIT_KEY bytes each */
     size_t npending, cap_pending;
-    int64_t pending_max_ts; /* newest click among pending */
-    int64_t last_flush_ms;
-    size_t flushed;  /* entries written by the transaction being committed */
+    int64_t pending_max_ts;     /* newest click among pending */
+    int64_t last_flush_ms;      /* the last flush of the attempt under way */
+    int64_t committed_flush_ms; /* the last flush that committed */
+    size_t flushed;  /* entries [0, flushed) of pending written by the attempt under way */
     uint8_t *sorted; /* scratch for a flush */
     size_t cap_sorted;
     /* Flood detection: clicks per (source, link) in the current minute. */
@@ -147,6 +161,41 @@ static int set_add(day_set *d, uint64_t h)
     return 1;
 }
 
+/* Removes h, shifting later entries of its run back so that lookups still find them. */
+static void set_del(day_set *d, uint64_t h)
+{
+    if (h == 0)
+        h = 1;
+    if (!d->cap)
+        return;
+    size_t mask = d->cap - 1, i = (size_t)h & mask;
+    while (d->slot[i] != h) {
+        if (!d->slot[i])
+            return;
+        i = (i + 1) & mask;
+    }
+    d->slot[i] = 0;
+    d->used--;
+    for (size_t j = (i + 1) & mask; d->slot[j]; j = (j + 1) & mask) {
+        size_t home = (size_t)d->slot[j] & mask;
+        /* The entry at j may move to the hole at i unless its home lies in (i, j]. */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays)
+            continue;
+        d->slot[i] = d->slot[j];
+        d->slot[j] = 0;
+        i = j;
+    }
+}
+
+static day_set *set_for_existing(clicks *c, int64_t day)
+{
+    for (int i = 0; i < 2; i++)
+        if (c->days[i].live && c->days[i].day == day)
+            return &c->days[i];
+    return NULL;
+}
+
 /* The set for day, making room by dropping the oldest; NULL for a day older than the two
  * kept (whose pairs may already be counted in the store: never count them twice). */
 static day_set *set_for(clicks *c, int64_t day)
@@ -180,10 +229,49 @@ static uint64_t pair_hash(int64_t day, const char *link, const uint8_t visitor[1
     return XXH3_64bits(buf, 24 + n);
 }
 
-/* 1 if this is the first non-bot click of the pair in its UTC day. */
+static int64_t utc_days(const char *zone, int64_t utc_ms, int64_t *start_ms, int64_t *end_ms)
+{
+    (void)zone;
+    int64_t day = utc_ms >= 0 ? utc_ms / 86400000 : -((-utc_ms + 86399999) / 86400000);
+    *start_ms = day * 86400000;
+    *end_ms = *start_ms + 86400000;
+    return day;
+}
+
+/* The local day a click counts in for uniqueness: two days' bounds are kept (today's, and
+ * yesterday's for clicks committed late), so the day function runs only when a click
+ * crosses a local midnight. */
+static int64_t local_day(clicks *c, int64_t ts_ms)
+{
+    for (int i = 0; i < 2; i++)
+        if (ts_ms >= c->span[i].start_ms && ts_ms < c->span[i].end_ms)
+            return c->span[i].day;
+    day_span *sp = &c->span[c->span_next];
+    c->span_next ^= 1;
+    sp->day = c->day_fn(c->zone, ts_ms, &sp->start_ms, &sp->end_ms);
+    if (sp->end_ms <= sp->start_ms || ts_ms < sp->start_ms || ts_ms >= sp->end_ms)
+        sp->start_ms = sp->end_ms = 0; /* not a span that holds ts: never cache it */
+    return sp->day;
+}
+
+/* Reads the zone (once per attempt: one lookup per batch); a change empties the cache of
+ * day bounds, and the next clicks are judged in the new zone's days. */
+static void read_zone(clicks *c, store_txn *t)
+{
+    char zone[CLICKS_ZONE_MAX];
+    if (reg_get_config(t, "tz", zone, sizeof(zone)) != STORE_OK)
+        snprintf(zone, sizeof(zone), "UTC");
+    c->zone_read = true;
+    if (!strcmp(zone, c->zone))
+        return;
+    memcpy(c->zone, zone, sizeof(zone));
+    memset(c->span, 0, sizeof(c->span));
+}
+
+/* 1 if this is the first non-bot click of the pair in its local day. */
 static int mark_unique(clicks *c, const rec_click *k)
 {
-    int64_t day = k->ts_ms / 86400000;
+    int64_t day = local_day(c, k->ts_ms);
     day_set *d = set_for(c, day);
     if (!d)
         return 0; /* older than yesterday: a clock far behind; never count it twice */
@@ -218,39 +306,56 @@ static int queue_visit(clicks *c, const rec_click *k)
 
 /* A batch's clicks mostly fall on a few (quarter hour, link) rows: their counts are summed
  * here and written once per row in clicks_flush (a read-modify-write per row, not per
- * click). Cleared by clicks_begin whenever the batch is (re)applied. */
-static int count_click(clicks *c, const rec_click *k)
+ * click). Cleared by clicks_begin whenever the batch is (re)applied. A row joins the batch
+ * only once its stored rows are known to decode, so the flush cannot fail on them: an
+ * undecodable row fails the clicks that count into it, not every batch. *added tells
+ * whether the row is new to this attempt (to be dropped again if the click fails). */
+static int row_for(clicks *c, store_txn *t, const rec_click *k, size_t *at, bool *added)
 {
     int64_t bucket = k->ts_ms / ROLLUP_BUCKET_MS;
     size_t i = 0;
     while (i < c->nrows && (c->rows[i].bucket != bucket || strcmp(c->rows[i].link, k->link)))
         i++;
-    if (i == c->nrows) {
-        if (c->nrows == c->caprows) {
-            size_t cap = c->caprows ? c->caprows * 2 : 16;
-            struct pending_row *p = realloc(c->rows, cap * sizeof(*p));
-            if (!p)
-                return STORE_ERROR;
-            c->rows = p;
-            c->caprows = cap;
-        }
-        memset(&c->rows[i], 0, sizeof(c->rows[i]));
-        c->rows[i].bucket = bucket;
-        memcpy(c->rows[i].link, k->link, sizeof(c->rows[i].link));
-        c->nrows++;
+    *at = i;
+    *added = i == c->nrows;
+    if (!*added)
+        return STORE_OK;
+    if (c->nrows == c->caprows) {
+        size_t cap = c->caprows ? c->caprows * 2 : 16;
+        struct pending_row *p = realloc(c->rows, cap * sizeof(*p));
+        if (!p)
+            return STORE_ERROR;
+        c->rows = p;
+        c->caprows = cap;
     }
+    int rc = rollup_check_counts(t, k->ts_ms, k->link);
+    if (rc)
+        return rc;
+    memset(&c->rows[i], 0, sizeof(c->rows[i]));
+    c->rows[i].bucket = bucket;
+    memcpy(c->rows[i].link, k->link, sizeof(c->rows[i].link));
+    c->nrows++;
+    return STORE_OK;
+}
+
+static void count_click(clicks *c, size_t i, const rec_click *k)
+{
     rollup_row d;
     rollup_click_delta(k, &d);
     c->rows[i].delta.clicks += d.clicks;
     c->rows[i].delta.unique += d.unique;
     c->rows[i].delta.bots += d.bots;
     c->rows[i].delta.suspicious += d.suspicious;
-    return STORE_OK;
 }
 
 void clicks_begin(clicks *c)
 {
+    /* A new attempt starts from what has committed: a flush of an attempt that was thrown
+     * away wrote nothing, and must neither be dropped from the queue nor delay the next. */
     c->nrows = 0;
+    c->zone_read = false;
+    c->flushed = 0;
+    c->last_flush_ms = c->committed_flush_ms;
 }
 
 static int flush_rows(clicks *c, store_txn *t)
@@ -265,6 +370,29 @@ static int flush_rows(clicks *c, store_txn *t)
     return STORE_OK;
 }
 
+/* Takes back what deciding a click did, when its job fails for good: the pair leaves the
+ * unique set (its next click is still the first) and its visits entry leaves the queue (it
+ * would point at no click). The rare path: a linear search of the queue. */
+static void forget(clicks *c, const rec_click *k)
+{
+    if (k->flags & REC_CLICK_UNIQUE) {
+        int64_t day = local_day(c, k->ts_ms);
+        day_set *d = set_for_existing(c, day);
+        if (d)
+            set_del(d, pair_hash(day, k->link, k->visitor));
+    }
+    for (size_t i = c->npending; i-- > 0;) {
+        uint8_t *key = c->pending + i * VISIT_KEY;
+        if (memcmp(key + 24, k->id, 16) || memcmp(key, k->visitor, 16))
+            continue;
+        memmove(key, key + VISIT_KEY, (c->npending - i - 1) * VISIT_KEY);
+        c->npending--;
+        if (i < c->flushed)
+            c->flushed--;
+        break;
+    }
+}
+
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
 {
     return clicks_put_from(c, t, click, 0, decided);
@@ -272,6 +400,8 @@ int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided)
 
 int clicks_put_from(clicks *c, store_txn *t, rec_click *click, uint64_t source, bool *decided)
 {
+    if (!c->zone_read)
+        read_zone(c, t);
     if (!*decided) {
         /* Bots first, then floods: neither counts, is unique or takes part in a journey. */
         click->flags &= (uint8_t) ~(REC_CLICK_UNIQUE | REC_CLICK_SUSPICIOUS);
@@ -281,11 +411,24 @@ int clicks_put_from(clicks *c, store_txn *t, rec_click *click, uint64_t source, 
         if (counted && mark_unique(c, click))
             click->flags |= REC_CLICK_UNIQUE;
         *decided = true;
-        if (counted && queue_visit(c, click))
+        if (counted && queue_visit(c, click)) {
+            forget(c, click);
             return STORE_ERROR;
+        }
     }
-    int rc = reg_put_click(t, click);
-    return rc ? rc : count_click(c, click);
+    /* Everything that can fail comes before the one write, so a failed job writes nothing. */
+    size_t row;
+    bool added;
+    int rc = row_for(c, t, click, &row, &added);
+    if (!rc && (rc = reg_put_click(t, click)) && added)
+        c->nrows--;
+    if (rc) {
+        if (rc != STORE_FULL) /* STORE_FULL: the batch is retried, decision kept */
+            forget(c, click);
+        return rc;
+    }
+    count_click(c, row, click);
+    return STORE_OK;
 }
 
 static int put_mark(store_txn *t, int64_t ts)
@@ -314,10 +457,11 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
     if (rc)
         return rc;
     int64_t now = text_now_ms();
-    if (!c->npending || (!force && c->npending < SLICE && now - c->last_flush_ms < FLUSH_MS))
+    size_t left = c->npending - c->flushed; /* not yet written by this attempt */
+    if (!left || (!force && left < SLICE && now - c->last_flush_ms < FLUSH_MS))
         return STORE_OK;
     /* The oldest entries go first; sorted, the slice walks the tree in key order. */
-    size_t n = force || c->npending < SLICE ? c->npending : SLICE;
+    size_t n = force || left < SLICE ? left : SLICE;
     if (n > c->cap_sorted) {
         uint8_t *p = realloc(c->sorted, n * VISIT_KEY);
         if (!p)
@@ -325,7 +469,7 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
         c->sorted = p;
         c->cap_sorted = n;
     }
-    memcpy(c->sorted, c->pending, n * VISIT_KEY);
+    memcpy(c->sorted, c->pending + c->flushed * VISIT_KEY, n * VISIT_KEY);
     qsort(c->sorted, n, VISIT_KEY, cmp_visit);
     for (size_t i = 0; i < n; i++) {
         rc = store_put(t, STORE_DB_VISITS, c->sorted + i * VISIT_KEY, VISIT_KEY, "", 0, 0);
@@ -335,14 +479,14 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
     /* The mark promises "every click older than this is indexed": with entries left in
      * the queue, that is just before the oldest of them. */
     int64_t mark = c->pending_max_ts;
-    for (size_t i = n; i < c->npending; i++) {
+    for (size_t i = c->flushed + n; i < c->npending; i++) {
         int64_t ts = key_ts(c->pending + i * VISIT_KEY) - 1;
         if (ts < mark)
             mark = ts;
     }
     if ((rc = put_mark(t, mark)))
         return rc;
-    c->flushed = n; /* dropped from the queue once the commit lands */
+    c->flushed += n; /* dropped from the queue once the commit lands */
     c->last_flush_ms = now;
     return STORE_OK;
 }
@@ -353,8 +497,10 @@ void clicks_committed(clicks *c, int rc)
         memmove(c->pending, c->pending + c->flushed * VISIT_KEY,
                 (c->npending - c->flushed) * VISIT_KEY);
         c->npending -= c->flushed;
+        c->committed_flush_ms = c->last_flush_ms;
     }
     c->flushed = 0;
+    c->last_flush_ms = c->committed_flush_ms;
 }
 
 /* ---- start: rebuild what lives in memory ------------------------------------------ */
@@ -374,7 +520,7 @@ static int rebuild_one(const rec_click *k, void *arg)
     scan_ctx *x = arg;
     if ((k->flags & (REC_CLICK_BOT | REC_CLICK_SUSPICIOUS | REC_CLICK_UNIQUE)) ==
         REC_CLICK_UNIQUE) {
-        int64_t day = k->ts_ms / 86400000;
+        int64_t day = local_day(x->c, k->ts_ms);
         day_set *d = set_for(x->c, day);
         if (d && set_add(d, pair_hash(day, k->link, k->visitor)) < 0)
             return STORE_ERROR;
@@ -434,19 +580,23 @@ static int read_mark(store_txn *t, void *arg)
     return STORE_OK;
 }
 
-int clicks_open(clicks **out, store *s)
+int clicks_open(clicks **out, store *s, clicks_day_fn day_fn)
 {
     clicks *c = calloc(1, sizeof(*c));
     if (!c)
         return STORE_ERROR;
     c->s = s;
-    c->last_flush_ms = text_now_ms();
+    c->day_fn = day_fn ? day_fn : utc_days;
+    c->last_flush_ms = c->committed_flush_ms = text_now_ms();
     scan_ctx x = {.c = c};
     store_txn *t;
     int rc = store_read_begin(s, &t);
     if (rc == STORE_OK) {
-        int64_t today = text_now_ms() / 86400000;
-        rc = reg_each_click(t, (today - 1) * 86400000, rebuild_one, &x);
+        read_zone(c, t); /* the set is rebuilt in the zone's days, from yesterday's start */
+        int64_t start, end;
+        (void)c->day_fn(c->zone, text_now_ms(), &start, &end);
+        (void)c->day_fn(c->zone, start - 1, &start, &end);
+        rc = reg_each_click(t, start, rebuild_one, &x);
         if (rc == STORE_OK)
             rc = read_mark(t, &x.mark);
         store_read_end(t);

@@ -3,6 +3,11 @@
  * "first click of this visitor on this link today" (unique), and the visits index
  * (visitor -> clicks) that journeys are built from.
  *
+ * A click is unique when it is the visitor's first non-bot click on the link in a day of
+ * the store's zone (`jejak config set tz`, UTC when unset). The zone is read at the start
+ * of every batch: a change applies to the next batch (on the day of the change, a visitor
+ * who clicked on both sides of it may be judged against the other zone's day once).
+ *
  * Why not write the indexes with each click: both are keyed by visitor, so each click
  * would dirty a random page of each index, and those pages, not the click, would make up
  * most of every commit's flush. Instead:
@@ -25,14 +30,25 @@
 
 typedef struct clicks clicks;
 
-/* Rebuilds the in-memory state from the store (today's clicks; visits after the watermark).
+enum { CLICKS_ZONE_MAX = 65 };
+
+/* The local day holding utc_ms in zone, and that day's UTC bounds [*start_ms, *end_ms)
+ * (attribution's tz_day_bounds; storage sits below attribution, so the caller hands it in).
+ * Called on the writer thread, rarely: only when a click falls outside the days it gave. */
+typedef int64_t (*clicks_day_fn)(const char *zone, int64_t utc_ms, int64_t *start_ms,
+                                 int64_t *end_ms);
+
+/* Rebuilds the in-memory state from the store (yesterday's and today's clicks in the store's
+ * zone; visits after the watermark). day_fn: NULL for UTC days whatever the zone (tests).
  * Call without a transaction open. The caller owns *out (clicks_free). */
-int clicks_open(clicks **out, store *s);
+int clicks_open(clicks **out, store *s, clicks_day_fn day_fn);
 void clicks_free(clicks *c);
 
 /* Decides c's unique flag (once: *decided remembers it across a batch retry), then writes
  * the click record and queues its visits entry. Inside the writer's transaction. The
- * click's source is unknown: it is never flagged as a flood. */
+ * click's source is unknown: it is never flagged as a flood. On an error other than
+ * STORE_FULL it has written nothing and taken its decision back (its rollup rows do not
+ * decode: STORE_CORRUPT; or memory ran out), and the batch goes on. */
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided);
 /* As clicks_put, for a click from a known source: a 64-bit keyed hash of the client's full
  * address and User-Agent, made by the daemon (tracker/server.c). The stored address is

@@ -63,6 +63,10 @@ int rollup_add_click(store_txn *t, const rec_click *c);
 void rollup_click_delta(const rec_click *c, rollup_row *d);
 /* Adds counts to the link's row of the bucket holding ts_ms (many clicks at once). */
 int rollup_add_counts(store_txn *t, int64_t ts_ms, const char *link, const rollup_row *delta);
+/* STORE_OK if the link's rows (both levels) of the bucket holding ts_ms decode or do not
+ * exist yet, so that rollup_add_counts on them cannot fail for their content; STORE_CORRUPT
+ * if one does not. Writes nothing. */
+int rollup_check_counts(store_txn *t, int64_t ts_ms, const char *link);
 /* Adds (sign +1) or removes (-1) an approved conversion's credits under every model (an
  * unattributed one to the NONE row). STORE_RANGE when a sum would leave int64: the caller
  * abandons its transaction (ledger_record's nested one is) and refuses the conversion (a
@@ -81,7 +85,13 @@ int rollup_scan_days(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn,
 /* Recomputes every row (both levels) from the clicks and conversions; *rows counts the
  * quarter-hour rows. With check, nothing is written:
  * returns STORE_OK if the live rows equal the recomputed ones, else STORE_CORRUPT and the
- * number of differing rows in *diffs. Runs its own transaction. */
+ * number of differing rows in *diffs. Safe on a live store: it runs in slices of time of
+ * at most 2,500 clicks and 2,500 conversions, one short write transaction each (tens of
+ * milliseconds), pausing between them so that the daemon's writer goes on; every slice
+ * leaves consistent rows, so an interrupted rebuild can simply be run again. */
 int rollup_rebuild(store *s, bool check, uint64_t *rows, uint64_t *diffs);
+/* The same with at most `slice` clicks (and conversions) per slice; *slices counts them. */
+int rollup_rebuild_sliced(store *s, bool check, unsigned slice, uint64_t *rows, uint64_t *diffs,
+                          uint64_t *slices);
 
 #endif

@@ -84,16 +84,29 @@ static void *run(void *arg)
         int rc = store_update(w->s, apply_batch, &b);
         if (w->hooks.after_commit)
             w->hooks.after_commit(w->hooks.ctx, rc);
+        /* A job that failed did so alone (writer.h: it wrote nothing); say which error. */
+        unsigned failed = 0;
+        int job_rc = STORE_OK;
+        for (writer_job *j = first; j && rc == STORE_OK; j = j->next)
+            if (j->rc != STORE_OK) {
+                failed++;
+                job_rc = j->rc;
+            }
         /* At most one line a second: a full disk fails every commit. */
-        if (rc != STORE_OK && time(NULL) != w->last_log) {
+        if ((rc != STORE_OK || failed) && time(NULL) != w->last_log) {
             w->last_log = time(NULL);
-            fprintf(stderr, "jejak: writer: a commit of %u records failed: %s\n", n,
-                    store_strerror(rc));
+            if (rc != STORE_OK)
+                fprintf(stderr, "jejak: writer: a commit of %u records failed: %s\n", n,
+                        store_strerror(rc));
+            else
+                fprintf(stderr, "jejak: writer: %u of %u records failed, the rest committed: %s\n",
+                        failed, n, store_strerror(job_rc));
         }
         pthread_mutex_lock(&w->lock);
         w->stats.commits++;
         w->stats.jobs += n;
         w->stats.failed_commits += rc != STORE_OK;
+        w->stats.failed_jobs += failed;
         pthread_mutex_unlock(&w->lock);
         for (writer_job *j = first, *next; j; j = next) {
             next = j->next; /* done() may free or reuse the job */

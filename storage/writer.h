@@ -21,8 +21,10 @@
 typedef struct writer_job writer_job;
 struct writer_job {
     /* Applies the job inside the batch transaction. Returns STORE_OK, STORE_FULL (the
-     * batch is retried after the map grows) or another error, which fails this job only:
-     * apply must then have written nothing. May run more than once. */
+     * batch is retried after the map grows) or another error, which fails this job only
+     * (logged; the batch's other jobs commit): apply must then have written nothing, so
+     * it checks everything that can fail before its writes, or writes in store_nested.
+     * May run more than once. */
     int (*apply)(store_txn *t, writer_job *job);
     /* Called once, after commit (rc == STORE_OK) or failure. */
     void (*done)(writer_job *job, int rc);
@@ -36,6 +38,7 @@ typedef struct {
     uint64_t commits;
     uint64_t jobs;
     uint64_t failed_commits;
+    uint64_t failed_jobs; /* failed alone, in a batch that committed */
 } writer_stats;
 
 /* Work the writer does around every batch, for state that lives beside the jobs (clicks.h). */

@@ -32,6 +32,7 @@
 
 #include "attribution/ledger.h"
 #include "attribution/report.h"
+#include "attribution/tz.h"
 #include "storage/clicks.h"
 #include "storage/id.h"
 #include "storage/registry.h"
@@ -843,7 +844,8 @@ static enum MHD_Result handle_metrics(request *r)
     text_printf(&b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,          \
                 (unsigned long long)atomic_load(&(v)))
     COUNTER("jejak_clicks_total", "Clicks stored, bots excluded.", d->clicks);
-    COUNTER("jejak_unique_clicks_total", "First clicks of a visitor on a link in a UTC day.",
+    COUNTER("jejak_unique_clicks_total",
+            "First clicks of a visitor on a link in a day of the store's zone (config tz).",
             d->unique_clicks);
     COUNTER("jejak_bot_clicks_total",
             "Clicks from bots and link-preview fetchers (stored, not "
@@ -1121,7 +1123,7 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    int rc = clicks_open(&d->clk, s);
+    int rc = clicks_open(&d->clk, s, tz_day_bounds); /* uniques: days of config tz */
     if (rc) {
         snprintf(err, errlen, "cannot load today's clicks: %s", store_strerror(rc));
         goto fail;

@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attribution/tz.h"
 #include "storage/clicks.h"
 #include "storage/id.h"
 #include "storage/registry.h"
+#include "storage/rollup.h"
 #include "storage/store.h"
 #include "storage/text.h"
 
@@ -66,7 +68,7 @@ static int teardown(void **state)
 
 static void open_clicks(fixture *f)
 {
-    assert_int_equal(clicks_open(&f->c, f->s), STORE_OK);
+    assert_int_equal(clicks_open(&f->c, f->s, tz_day_bounds), STORE_OK);
     assert_non_null(f->c);
 }
 
@@ -120,6 +122,7 @@ static int batch_fn(store_txn *t, void *ctx)
 {
     batch *b = ctx;
     b->runs++;
+    clicks_begin(b->c); /* as the writer does before every attempt */
     for (int i = 0; i < b->n; i++) {
         int rc = clicks_put(b->c, t, &b->k[i], &b->decided[i]);
         if (rc)
@@ -302,6 +305,132 @@ static void test_unique_far_past_refused(void **state)
     assert_false(is_unique(&k[2]));
 }
 
+/* ---- unique in the store's zone (config tz) --------------------------------------------- */
+
+static int set_tz(store_txn *t, void *ctx)
+{
+    return reg_set_config(t, "tz", ctx);
+}
+
+/* The Jakarta day (UTC+7) of now: it starts at 17:00 UTC the UTC day before. */
+static int64_t jakarta_start(void)
+{
+    return tz_day_start("Asia/Jakarta", tz_local_day("Asia/Jakarta", text_now_ms()));
+}
+
+static void test_unique_in_store_zone(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(store_update(f->s, set_tz, "Asia/Jakarta"), STORE_OK);
+    open_clicks(f);
+    int64_t j0 = jakarta_start(); /* 00:00 in Jakarta, 17:00 UTC */
+    rec_click k[] = {
+        click(VIS_A, "x", j0 - 1000, false),        /* 0: 23:59:59 yesterday in Jakarta */
+        click(VIS_A, "x", j0 + 1000, false),        /* 1: the same UTC day, a new Jakarta day */
+        click(VIS_A, "x", j0 + 8 * 3600000, false), /* 2: the next UTC day, same Jakarta day */
+        click(VIS_B, "x", j0 + 8 * 3600000, false), /* 3: another visitor */
+    };
+    assert_int_equal(write_batch(f, k, 4, false), STORE_OK);
+    assert_true(is_unique(&k[0]));
+    assert_true(is_unique(&k[1]));
+    assert_false(is_unique(&k[2]));
+    assert_true(is_unique(&k[3]));
+
+    /* A restart rebuilds the set in Jakarta days. */
+    restart(f);
+    rec_click again = click(VIS_A, "x", j0 + 9 * 3600000, false);
+    assert_int_equal(write_batch(f, &again, 1, false), STORE_OK);
+    assert_false(is_unique(&again));
+    rec_click late = click(VIS_C, "x", j0 - 2000, false); /* yesterday in Jakarta */
+    assert_int_equal(write_batch(f, &late, 1, false), STORE_OK);
+    assert_true(is_unique(&late));
+}
+
+/* The zone is read once a batch: a change applies from the next batch, without a restart. */
+static void test_zone_change_applies_to_next_batch(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f); /* UTC: no zone set */
+    int64_t j0 = jakarta_start();
+    rec_click a = click(VIS_D, "z", j0 - 1000, false);
+    rec_click b = click(VIS_D, "z", j0 + 1000, false); /* the same UTC day */
+    assert_int_equal(write_batch(f, &a, 1, false), STORE_OK);
+    assert_int_equal(write_batch(f, &b, 1, false), STORE_OK);
+    assert_true(is_unique(&a));
+    assert_false(is_unique(&b));
+    assert_int_equal(store_update(f->s, set_tz, "Asia/Jakarta"), STORE_OK);
+    rec_click c = click(VIS_D, "w", j0 - 1000, false);
+    rec_click d = click(VIS_D, "w", j0 + 1000, false);
+    assert_int_equal(write_batch(f, &c, 1, false), STORE_OK);
+    assert_int_equal(write_batch(f, &d, 1, false), STORE_OK);
+    assert_true(is_unique(&c));
+    assert_true(is_unique(&d)); /* 00:00:01 in Jakarta: a new day there */
+}
+
+/* ---- a click that fails alone ---------------------------------------------------------- */
+
+static int put_rollup_raw(store_txn *t, void *ctx)
+{
+    const rec_click *k = ctx;
+    uint32_t b = (uint32_t)(k->ts_ms / ROLLUP_BUCKET_MS);
+    uint8_t key[8] = {(uint8_t)(b >> 24),
+                      (uint8_t)(b >> 16),
+                      (uint8_t)(b >> 8),
+                      (uint8_t)b,
+                      ROLLUP_LINK,
+                      'b',
+                      'a',
+                      'd'};
+    if (k->flags) /* the repair */
+        return store_del(t, STORE_DB_ROLLUPS, key, sizeof(key));
+    return store_put(t, STORE_DB_ROLLUPS, key, sizeof(key), "\x7f garbage", 9, 0);
+}
+
+/* Each click is its own job in a batch: one whose rollup row does not decode fails with
+ * STORE_CORRUPT, writes nothing and takes its decision back (its visitor's next click is
+ * still the first of the day), while the others of the batch are written. */
+typedef struct {
+    batch b;
+    int rc[MAX_BATCH];
+} jobs;
+
+static int jobs_fn(store_txn *t, void *ctx)
+{
+    jobs *j = ctx;
+    clicks_begin(j->b.c);
+    for (int i = 0; i < j->b.n; i++)
+        j->rc[i] = clicks_put(j->b.c, t, &j->b.k[i], &j->b.decided[i]);
+    return clicks_flush_visits(j->b.c, t, true);
+}
+
+static void test_failed_click_writes_nothing(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    int64_t t0 = f->today + 70000;
+    rec_click bad = click(VIS_A, "bad", t0, false);
+    assert_int_equal(store_update(f->s, put_rollup_raw, &bad), STORE_OK);
+    rec_click k[] = {click(VIS_B, "x", t0 + 1, false), click(VIS_A, "bad", t0 + 2, false),
+                     click(VIS_C, "x", t0 + 3, false)};
+    jobs j = {.b = {.c = f->c, .k = k, .n = 3}};
+    int rc = store_update(f->s, jobs_fn, &j);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(j.rc[0], STORE_OK);
+    assert_int_equal(j.rc[1], STORE_CORRUPT);
+    assert_int_equal(j.rc[2], STORE_OK);
+    assert_int_equal(count(f, STORE_DB_CLICKS), 2);
+    assert_int_equal(count(f, STORE_DB_VISITS), 2);
+    assert_int_equal(visits_of(f, VIS_A).n, 0);
+    /* Repaired, the visitor's next click on the link is the first of the day. */
+    bad.flags = 1;
+    assert_int_equal(store_update(f->s, put_rollup_raw, &bad), STORE_OK);
+    rec_click again = click(VIS_A, "bad", t0 + 4, false);
+    assert_int_equal(write_batch(f, &again, 1, true), STORE_OK);
+    assert_true(is_unique(&again));
+    assert_int_equal(visits_of(f, VIS_A).n, 1);
+}
+
 /* ---- the decided flag ------------------------------------------------------------------ */
 
 static void test_decided_survives_retry(void **state)
@@ -459,6 +588,93 @@ static void test_flush_failed_commit_keeps_queue(void **state)
     assert_int_equal(v.n, 2);
     assert_string_equal(v.link[0], "x");
     assert_string_equal(v.link[1], "y");
+}
+
+/* The writer's retry: an attempt applies the clicks, a postback forces a flush, and the
+ * map fills at commit; the retry (clicks_begin again) then runs only the unforced flush of
+ * the batch's end, soon after the first attempt's. Whatever the committed attempt did not
+ * write must stay queued: every entry lands in the index. */
+typedef struct {
+    clicks *c;
+    rec_click *k;
+    bool decided[MAX_BATCH];
+    int n, runs;
+} retry_batch;
+
+static int retry_fn(store_txn *t, void *ctx)
+{
+    retry_batch *b = ctx;
+    b->runs++;
+    clicks_begin(b->c);
+    for (int i = 0; i < b->n; i++) {
+        int rc = clicks_put(b->c, t, &b->k[i], &b->decided[i]);
+        if (rc)
+            return rc;
+        if (i == 0 && b->runs == 1 && (rc = clicks_flush_visits(b->c, t, true)))
+            return rc; /* a postback after the first click, on the first attempt only */
+    }
+    int rc = clicks_flush_visits(b->c, t, false);
+    if (rc)
+        return rc;
+    return b->runs == 1 ? STORE_FULL : STORE_OK;
+}
+
+static void test_flush_on_retry_keeps_unwritten(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    int64_t t0 = f->today + 40000;
+    rec_click k[] = {click(VIS_A, "x", t0, false), click(VIS_B, "x", t0 + 1, false),
+                     click(VIS_C, "y", t0 + 2, false)};
+    retry_batch b = {.c = f->c, .k = k, .n = 3};
+    int rc = store_update(f->s, retry_fn, &b);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(b.runs, 2);
+    /* Flushed now or queued for later: nothing is dropped. */
+    batch fl = {.c = f->c, .n = 0, .flush = true};
+    rc = store_update(f->s, batch_fn, &fl);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(count(f, STORE_DB_VISITS), 3);
+    assert_int_equal(visits_of(f, VIS_A).n, 1);
+    assert_int_equal(visits_of(f, VIS_B).n, 1);
+    assert_int_equal(visits_of(f, VIS_C).n, 1);
+}
+
+/* Two forced flushes in one transaction (two postbacks in a batch): the second writes only
+ * what the first did not, and the commit drops exactly what both wrote. */
+static int two_flushes(store_txn *t, void *ctx)
+{
+    retry_batch *b = ctx;
+    clicks_begin(b->c);
+    for (int i = 0; i < b->n; i++) {
+        int rc = clicks_put(b->c, t, &b->k[i], &b->decided[i]);
+        if (!rc)
+            rc = clicks_flush_visits(b->c, t, true);
+        if (rc)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+static void test_two_forced_flushes_in_one_batch(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    int64_t t0 = f->today + 50000;
+    rec_click k[] = {click(VIS_A, "x", t0, false), click(VIS_B, "x", t0 + 1, false),
+                     click(VIS_C, "x", t0 + 2, false)};
+    assert_int_equal(write_batch(f, k, 1, false), STORE_OK); /* queued, not written */
+    retry_batch b = {.c = f->c, .k = k + 1, .n = 2};
+    int rc = store_update(f->s, two_flushes, &b);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(count(f, STORE_DB_VISITS), 3);
+    /* Nothing is left queued, and nothing is written twice. */
+    rec_click more = click(VIS_D, "x", t0 + 3, false);
+    assert_int_equal(write_batch(f, &more, 1, true), STORE_OK);
+    assert_int_equal(count(f, STORE_DB_VISITS), 4);
 }
 
 /* ---- restart and crash ----------------------------------------------------------------- */
@@ -709,14 +925,27 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_unique_per_visitor_link_day), T(test_unique_across_batches),
-        T(test_bot_never_unique_nor_visit),  T(test_unique_late_click_from_yesterday),
-        T(test_unique_far_past_refused),     T(test_decided_survives_retry),
-        T(test_decided_keeps_flag),          T(test_flush_visits_in_time_order),
-        T(test_flush_unforced_waits),        T(test_flush_failed_commit_keeps_queue),
-        T(test_reopen_rebuilds_unique_set),  T(test_crash_before_flush_reindexes_visits),
-        T(test_crash_without_any_flush),     T(test_reindex_in_chunks),
-        T(test_flood_crowd_behind_nat),      T(test_flood_one_source),
+        T(test_unique_per_visitor_link_day),
+        T(test_unique_across_batches),
+        T(test_bot_never_unique_nor_visit),
+        T(test_unique_late_click_from_yesterday),
+        T(test_unique_far_past_refused),
+        T(test_decided_survives_retry),
+        T(test_decided_keeps_flag),
+        T(test_flush_visits_in_time_order),
+        T(test_flush_unforced_waits),
+        T(test_flush_failed_commit_keeps_queue),
+        T(test_reopen_rebuilds_unique_set),
+        T(test_crash_before_flush_reindexes_visits),
+        T(test_crash_without_any_flush),
+        T(test_reindex_in_chunks),
+        T(test_flush_on_retry_keeps_unwritten),
+        T(test_two_forced_flushes_in_one_batch),
+        T(test_unique_in_store_zone),
+        T(test_zone_change_applies_to_next_batch),
+        T(test_failed_click_writes_nothing),
+        T(test_flood_crowd_behind_nat),
+        T(test_flood_one_source),
         T(test_flood_off_or_unknown),
     };
 #undef T

@@ -55,7 +55,7 @@ static int setup(void **state)
     }
     char err[512] = "";
     if (store_open(&f->s, f->tmp, err, sizeof(err)) != STORE_OK ||
-        clicks_open(&f->c, f->s) != STORE_OK) {
+        clicks_open(&f->c, f->s, NULL) != STORE_OK) {
         fprintf(stderr, "store_open: %s\n", err);
         store_close(f->s);
         tmpstore_remove(f->tmp);

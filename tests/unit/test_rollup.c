@@ -13,6 +13,8 @@
 #include "tests/unit/tmpstore.h"
 
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -616,7 +618,7 @@ static void seed(fixture *f)
     assert_int_equal(store_update(f->s, seed_fn, &s), STORE_OK);
 
     clicks *c;
-    assert_int_equal(clicks_open(&c, f->s), STORE_OK);
+    assert_int_equal(clicks_open(&c, f->s, NULL), STORE_OK);
     rec_click k[] = {
         make_click("budi-ig", f->t0 - 2 * DAY, 0),
         make_click("budi-ig", f->t0 - 2 * DAY + MIN, 0),
@@ -809,6 +811,217 @@ static void test_rebuild_empty_and_undecodable(void **state)
     assert_int_equal(g.n, 0);
 }
 
+/* ---- rebuild in slices ------------------------------------------------------------------ */
+
+typedef struct {
+    const rec_conversion *conv;
+    const ledger_config *cfg;
+    int64_t now_ms;
+} late_ctx;
+
+static int late_fn(store_txn *t, void *arg)
+{
+    late_ctx *x = arg;
+    ledger_result res;
+    return ledger_record(t, x->conv, x->cfg, x->now_ms, &res);
+}
+
+/* One day with a click in each of 8 quarter hours, and a conversion recorded days after the
+ * click it credits (its id carries the later time, its ts the click's day). */
+static void seed_day(fixture *f, int64_t day_ts, rec_click *k)
+{
+    clicks *c;
+    assert_int_equal(clicks_open(&c, f->s, NULL), STORE_OK);
+    for (int i = 0; i < 8; i++) {
+        k[i] = make_click("budi-ig", day_ts + i * BUCKET + 7 * MIN, 0);
+        k[i].visitor[1] = (uint8_t)i;
+    }
+    batch b;
+    memset(&b, 0, sizeof(b));
+    b.c = c;
+    b.k = k;
+    b.n = 8;
+    int rc = store_update(f->s, batch_fn, &b);
+    clicks_committed(c, rc);
+    assert_int_equal(rc, STORE_OK);
+    clicks_free(c);
+
+    rec_conversion conv;
+    memset(&conv, 0, sizeof(conv));
+    snprintf(conv.shop, sizeof(conv.shop), "shop1");
+    snprintf(conv.order_id, sizeof(conv.order_id), "LATE-1");
+    conv.status = REC_STATUS_APPROVED;
+    conv.amount = 4200;
+    snprintf(conv.currency, sizeof(conv.currency), "USD");
+    id_click_format(k[5].id, conv.click_id);
+    conv.ts_ms = k[5].ts_ms + MIN;
+    ledger_config cfg = {30 * DAY, false};
+    late_ctx x = {&conv, &cfg, f->t0 + 3 * DAY};
+    assert_int_equal(store_update(f->s, late_fn, &x), STORE_OK);
+}
+
+static void test_rebuild_in_slices(void **state)
+{
+    fixture *f = *state;
+    seed(f);
+    rec_click k[8];
+    int64_t day = f->t0 - f->t0 % DAY - 3 * DAY;
+    seed_day(f, day, k);
+    uint64_t rows, diffs, slices, all_rows;
+    assert_int_equal(rollup_rebuild(f->s, true, &all_rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 0);
+    /* One click per slice: the day of 8 quarter hours spans 8 slices. */
+    assert_int_equal(rollup_rebuild_sliced(f->s, true, 1, &rows, &diffs, &slices), STORE_OK);
+    assert_int_equal(diffs, 0);
+    assert_int_equal(rows, all_rows);
+    assert_true(slices >= 10);
+
+    /* Tamper with a quarter hour in the middle of that day: found once (its day row is
+     * right), by a sliced check as by a whole one, and repaired slice by slice. */
+    uint8_t key[80], val[2048];
+    size_t klen = link_key(key, k[3].ts_ms, "budi-ig");
+    int vlen = copy_val(f, key, klen, val, sizeof(val));
+    assert_int_equal(val[8], 1);
+    val[8] = 5;
+    raw_ctx r = {key, klen, val, (size_t)vlen, false};
+    assert_int_equal(store_update(f->s, raw_fn, &r), STORE_OK);
+    assert_int_equal(rollup_rebuild_sliced(f->s, true, 1, &rows, &diffs, &slices), STORE_CORRUPT);
+    assert_int_equal(diffs, 1);
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_CORRUPT);
+    assert_int_equal(diffs, 1);
+    assert_int_equal(rollup_rebuild_sliced(f->s, false, 2, &rows, &diffs, &slices), STORE_OK);
+    assert_int_equal(diffs, 1);
+    assert_int_equal(rows, all_rows);
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 0);
+    got g;
+    assert_int_equal(scan(f, k[3].ts_ms - k[3].ts_ms % BUCKET, k[3].ts_ms + 1, &g), STORE_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.rows[0].row.clicks, 1);
+    /* The late conversion is credited in its own quarter hour, not its id's. */
+    assert_int_equal(scan(f, k[5].ts_ms - k[5].ts_ms % BUCKET, k[5].ts_ms + MIN + 1, &g), STORE_OK);
+    assert_int_equal(g.n, 1);
+    const rollup_money *m = money(&g.rows[0].row, MODEL_LAST_CLICK, "USD");
+    assert_non_null(m);
+    assert_int_equal(m->revenue, 4200);
+}
+
+/* A tampered day row is found and repaired even when its day spans slices. */
+typedef struct {
+    const uint8_t *key;
+    size_t klen;
+    const uint8_t *val;
+    size_t vlen;
+} day_raw_ctx;
+
+static int day_raw_fn(store_txn *t, void *arg)
+{
+    day_raw_ctx *x = arg;
+    return store_put(t, STORE_DB_ROLLUPS_DAY, x->key, x->klen, x->val, x->vlen, 0);
+}
+
+static void test_rebuild_day_row_in_slices(void **state)
+{
+    fixture *f = *state;
+    seed(f);
+    rec_click k[8];
+    int64_t day = f->t0 - f->t0 % DAY - 3 * DAY;
+    seed_day(f, day, k);
+    /* The day row (8 clicks) gets the value of its first quarter hour's (1 click). */
+    uint8_t qkey[80], dkey[80], val[2048];
+    size_t qlen = link_key(qkey, k[0].ts_ms, "budi-ig"), dlen = link_key(dkey, day, "budi-ig");
+    int vlen = copy_val(f, qkey, qlen, val, sizeof(val));
+    day_raw_ctx r = {dkey, dlen, val, (size_t)vlen};
+    assert_int_equal(store_update(f->s, day_raw_fn, &r), STORE_OK);
+    uint64_t rows, diffs, slices;
+    assert_int_equal(rollup_rebuild_sliced(f->s, true, 1, &rows, &diffs, &slices), STORE_CORRUPT);
+    assert_int_equal(diffs, 1);
+    assert_true(slices >= 8);
+    assert_int_equal(rollup_rebuild_sliced(f->s, false, 3, &rows, &diffs, &slices), STORE_OK);
+    assert_int_equal(diffs, 1);
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 0);
+}
+
+/* Undecodable rows in a day split across slices, one in a quarter hour a later slice does
+ * and one at the day level, are found and repaired. */
+static void test_rebuild_undecodable_in_slices(void **state)
+{
+    fixture *f = *state;
+    seed(f);
+    rec_click k[8];
+    int64_t day = f->t0 - f->t0 % DAY - 3 * DAY;
+    seed_day(f, day, k);
+    uint8_t qkey[80], dkey[80];
+    size_t qlen = link_key(qkey, k[6].ts_ms, "budi-ig"), dlen = link_key(dkey, day, "budi-ig");
+    raw_ctx q = {qkey, qlen, "\x09junk", 5, false};
+    assert_int_equal(store_update(f->s, raw_fn, &q), STORE_OK);
+    day_raw_ctx d = {dkey, dlen, (const uint8_t *)"\x09junk", 5};
+    assert_int_equal(store_update(f->s, day_raw_fn, &d), STORE_OK);
+    uint64_t rows, diffs, slices;
+    assert_int_equal(rollup_rebuild_sliced(f->s, true, 1, &rows, &diffs, &slices), STORE_CORRUPT);
+    assert_int_equal(diffs, 2);
+    assert_int_equal(rollup_rebuild_sliced(f->s, false, 1, &rows, &diffs, &slices), STORE_OK);
+    assert_int_equal(diffs, 2);
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 0);
+}
+
+typedef struct {
+    store *s;
+    int64_t ts;
+    atomic_bool stop;
+    int batches;
+} writer_ctx;
+
+static void *write_clicks(void *arg)
+{
+    writer_ctx *w = arg;
+    clicks *c;
+    if (clicks_open(&c, w->s, NULL))
+        return NULL;
+    while (!atomic_load(&w->stop)) {
+        rec_click k[8];
+        for (int i = 0; i < 8; i++) {
+            k[i] = make_click(i % 2 ? "budi-ig" : "ayu-tt", w->ts + w->batches * MIN + i, 0);
+            k[i].visitor[1] = (uint8_t)w->batches;
+        }
+        batch b;
+        memset(&b, 0, sizeof(b));
+        b.c = c;
+        b.k = k;
+        b.n = 8;
+        int rc = store_update(w->s, batch_fn, &b);
+        clicks_committed(c, rc);
+        if (rc)
+            break;
+        w->batches++;
+    }
+    clicks_free(c);
+    return NULL;
+}
+
+/* Clicks written while a rebuild runs slice by slice (in their own quarter hours, past the
+ * rebuild's start, and into the slices it has yet to do) are all counted once. */
+static void test_rebuild_while_writing(void **state)
+{
+    fixture *f = *state;
+    seed(f);
+    rec_click k[8];
+    seed_day(f, f->t0 - f->t0 % DAY - 3 * DAY, k);
+    writer_ctx w = {f->s, f->t0 - 3 * DAY + 2 * BUCKET, false, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, write_clicks, &w), 0);
+    uint64_t rows, diffs, slices;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(rollup_rebuild_sliced(f->s, false, 2, &rows, &diffs, &slices), STORE_OK);
+    atomic_store(&w.stop, true);
+    pthread_join(th, NULL);
+    assert_true(w.batches > 0);
+    assert_int_equal(rollup_rebuild(f->s, true, &rows, &diffs), STORE_OK);
+    assert_int_equal(diffs, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -824,6 +1037,10 @@ int main(void)
         T(test_scan_from_inside_a_bucket),
         T(test_rebuild),
         T(test_rebuild_empty_and_undecodable),
+        T(test_rebuild_in_slices),
+        T(test_rebuild_day_row_in_slices),
+        T(test_rebuild_undecodable_in_slices),
+        T(test_rebuild_while_writing),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

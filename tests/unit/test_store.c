@@ -1073,7 +1073,7 @@ static void test_registry_visits(void **state)
     fixture *f = *state;
     open_or_fail(f);
     clicks *c = NULL;
-    assert_int_equal(clicks_open(&c, f->s), STORE_OK);
+    assert_int_equal(clicks_open(&c, f->s, NULL), STORE_OK);
     visit_fill v = {c, NCLICKS};
     int rc = store_update(f->s, fill_visits, &v);
     clicks_committed(c, rc);

@@ -46,6 +46,7 @@
 
 #include "attribution/ledger.h"
 #include "attribution/model.h"
+#include "attribution/tz.h"
 #include "storage/clicks.h"
 #include "storage/id.h"
 #include "storage/registry.h"
@@ -486,7 +487,7 @@ int main(int argc, char **argv)
     id_random(bots, BOT_POOL * 16);
 
     clicks *clk;
-    if ((rc = clicks_open(&clk, s)))
+    if ((rc = clicks_open(&clk, s, tz_day_bounds)))
         die("cannot open the click writer: %s", store_strerror(rc));
     /* No click is flagged a flood: the daemon decides floods on the full address and
      * User-Agent (clicks_put_from), which a seeded click does not have. */
