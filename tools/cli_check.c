@@ -474,13 +474,18 @@ int cmd_check(int argc, char **argv)
     while (waitpid(pid, &status, 0) < 0)
         ;
     int rc = CLI_FAIL;
-    if (WIFEXITED(status)) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) <= CLI_USAGE) {
         rc = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
+    } else {
+        /* A signal, or a sanitizer's own exit status after it caught one. */
+        char how[64];
+        if (WIFSIGNALED(status))
+            snprintf(how, sizeof(how), "%s", strsignal(WTERMSIG(status)));
+        else
+            snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(status));
         printf("%s: the B-tree is damaged: liblmdb crashed (%s) after %llu records of this "
                "table\n",
-               prog->table[0] ? prog->table : "(opening)", strsignal(WTERMSIG(status)),
-               prog->records);
+               prog->table[0] ? prog->table : "(opening)", how, prog->records);
         cli_error("check: the store in %s is damaged (LMDB has no checksums: a damaged page "
                   "can only be found by reading it)",
                   cli_data_dir(data));
