@@ -382,8 +382,13 @@ static off_t before_write(int fd, off_t off, size_t len)
         pthread_mutex_unlock(&lock);
         return -1;
     }
-    if (off < 0)
-        off = lseek(fd, 0, SEEK_CUR);
+    if (off < 0) {
+        struct stat st;
+        int fl = fcntl(fd, F_GETFL);
+        off = fl >= 0 && (fl & O_APPEND) && !fstat(fd, &st) ? st.st_size : lseek(fd, 0, SEEK_CUR);
+        if (off < 0)
+            off = 0; /* never -1 here: after_write must release the lock */
+    }
     /* Through an O_DSYNC fd too: a cut during the write may leave any part of it. */
     if (len > 0)
         note_write(f, (uint64_t)off, (uint64_t)len);
