@@ -10,8 +10,9 @@
  *
  * Before it restores, it checks the shim saw every write: a page of a live file (not mapped
  * writable) that differs from its durable image must lie in a pending write. One that does
- * not was written through a call the shim does not intercept; the power cut would then
- * prove nothing, so the restore refuses (exit 3) and names the page.
+ * not was written through a call the shim does not intercept; in an LMDB file (*.mdb) the
+ * power cut would then prove nothing, so the restore refuses (exit 3) and names the page;
+ * in any other file it warns.
  *
  * Prints one line per file restored. Exit status: 0 restored, 2 bad usage or I/O error,
  * 3 a write the shim did not see.
@@ -130,10 +131,18 @@ static int restore_file(const char *shadow, const char *data, const char *name, 
                         name, (unsigned long long)p);
         }
     }
-    if (unseen) {
+    /* LMDB's files must be followed exactly; any other file (a lock or pid file written
+     * through stdio, say) is restored as its image with a warning: its durability is not
+     * what this tests, and it must not stop the run. */
+    if (unseen && ends_with(name, ".mdb")) {
         rc = 3;
         goto done;
     }
+    if (unseen)
+        fprintf(stderr,
+                "powercut-restore: %s: warning: written through calls the shim does "
+                "not see; restored as its durable image\n",
+                name);
     /* Torn: each 4 KiB page that an unsynced write touched holds, independently, its new
      * content (the live page) or its durable one. */
     uint64_t *pg = NULL;
