@@ -65,7 +65,9 @@ jejak() { "$JEJAK" "$@"; }
 start_daemon() {
   rm -rf "$SHADOW" && mkdir -p "$SHADOW"
   : > "$WORK/daemon.log"
+  # (An ASan build would refuse a library preloaded before its runtime: it is not one.)
   LD_PRELOAD=$LIB POWERCUT_DIR=$JEJAK_DATA POWERCUT_SHADOW=$SHADOW \
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
     "$JEJAK" serve --listen 127.0.0.1:0 --flood-limit 0 >> "$WORK/daemon.log" 2>&1 &
   DAEMON_PID=$!
   PORT=""
