@@ -10,7 +10,7 @@
 #   1. clicks (curl, a browser User-Agent) and signed postbacks (HMAC over "<t>.<body>",
 #      one new order id each, odd ones naming a click already answered) for a random 1-3 s;
 #   2. the cut: kill -9, then jejak-powercut-restore puts the durable images back in the data
-#      folder: on even cuts nothing that was not synced lands; on odd cuts each 4 KiB page an
+#      folder: on odd cuts nothing that was not synced lands; on even cuts each 4 KiB page an
 #      unsynced write touched lands or not, at random (torn). It refuses (exit 3) if a page
 #      changed with no write the shim saw;
 #   3. on what the disk would hold, with no recovery step: `jejak check` is clean; the daemon
@@ -161,10 +161,10 @@ for cycle in $(seq 1 "$CYCLES"); do
   stop_load
   stats=$(tr '\n' ' ' < "$SHADOW/stats" 2>/dev/null)
   [[ $stats =~ writes\ [1-9] ]] || harness "cycle $cycle: the shim saw no write to $JEJAK_DATA (stats: ${stats:-none}): it proves nothing"
-  # Even cuts: nothing unsynced lands (the worst case). Odd cuts: torn, a random half of
+  # Odd cuts: nothing unsynced lands (the worst case). Even cuts: torn, a random half of
   # the pages that unsynced writes touched hold their new content.
   torn=()
-  ((cycle % 2)) && torn=(--torn "$RANDOM$cycle")
+  ((cycle % 2)) || torn=(--torn "$RANDOM$cycle")
   restored=$("$RESTORE" "$SHADOW" "$JEJAK_DATA" "${torn[@]}" 2>&1)
   rc=$?
   [ "$rc" = 3 ] && harness "cycle $cycle: $restored"
