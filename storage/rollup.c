@@ -329,6 +329,11 @@ static int scan_one(const store_val *k, const store_val *v, void *arg)
 static int scan_level(store_txn *t, store_db db, int64_t from_ms, int64_t to_ms, rollup_fn fn,
                       void *ctx);
 
+int rollup_row_decode(const void *p, size_t len, rollup_row *r)
+{
+    return decode(p, len, r);
+}
+
 int rollup_scan(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void *ctx)
 {
     return scan_level(t, STORE_DB_ROLLUPS, from_ms, to_ms, fn, ctx);

@@ -219,6 +219,11 @@ void store_close(store *s)
     free(s);
 }
 
+const char *store_db_name(store_db db)
+{
+    return db >= 0 && db < STORE_DB_COUNT ? db_names[db] : "?";
+}
+
 const char *store_path(const store *s)
 {
     return s->path;

@@ -78,6 +78,8 @@ int store_open_existing(store **out, const char *dir, char *err, size_t errlen);
 /* Closes the store. Every other thread must have stopped using it. */
 void store_close(store *s);
 const char *store_strerror(int rc);
+/* The name of db in the environment ("clicks"...): a static string. */
+const char *store_db_name(store_db db);
 const char *store_path(const store *s);
 /* The current map size in bytes, for metrics and tests. */
 size_t store_map_size(store *s);

@@ -36,5 +36,6 @@ int cmd_cost(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_apikey(int argc, char **argv);
 int cmd_rollups(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

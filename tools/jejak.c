@@ -1,10 +1,12 @@
 /*
  * jejak.c: the `jejak` program: git-style subcommands over one data folder.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools/cli.h"
 
@@ -39,6 +41,7 @@ static const char usage[] =
     "  config set tz ZONE | config set public-url URL | config get tz|public-url\n"
     "  apikey add --role admin|influencer:ID\n"
     "  rollups rebuild [--check]\n"
+    "  check [--rollups]       walk every record and say what is damaged\n"
     "\n"
     "Every command takes --data DIR, before or after the command (default $JEJAK_DATA or\n"
     "./jejak-data). Commands that only read (list, export, report, config get, rollups)\n"
@@ -96,6 +99,43 @@ int cli_error(const char *fmt, ...)
     return CLI_FAIL;
 }
 
+/* LMDB keeps no checksums: a damaged B-tree page can make liblmdb read outside its map
+ * (SIGSEGV, SIGBUS) or fail an assertion (SIGABRT). A command other than serve then says
+ * so and exits 1 rather than dying without a word; `jejak check` finds what is damaged.
+ * The daemon keeps the default: a crash there must stay a crash (a core, a restart); and
+ * `jejak check` runs its walk in a child of its own, to name the table it was reading. */
+static char crash_msg[256];
+static size_t crash_len;
+
+static void on_crash(int sig)
+{
+    (void)sig;
+    if (write(2, crash_msg, crash_len) < 0)
+        _exit(1);
+    _exit(1);
+}
+
+static void crash_message(int argc, char **argv)
+{
+    const char *data = global_data;
+    for (int i = 2; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--data"))
+            data = argv[i + 1];
+    int n = snprintf(crash_msg, sizeof(crash_msg),
+                     "jejak: %s crashed reading the store in %s: it is probably damaged "
+                     "(LMDB keeps no checksums); run `jejak check`\n",
+                     argv[1], cli_data_dir(data));
+    crash_len = n < 0 ? 0 : (size_t)n < sizeof(crash_msg) ? (size_t)n : sizeof(crash_msg) - 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -107,7 +147,8 @@ int main(int argc, char **argv)
                 {"coupon", cmd_coupon},     {"conversions", cmd_conversions},
                 {"report", cmd_report},     {"metrics", cmd_metrics},
                 {"cost", cmd_cost},         {"config", cmd_config},
-                {"apikey", cmd_apikey},     {"rollups", cmd_rollups}};
+                {"apikey", cmd_apikey},     {"rollups", cmd_rollups},
+                {"check", cmd_check}};
     /* Options before the command: only --data. */
     int first = 1;
     while (first < argc) {
@@ -134,9 +175,13 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (!strcmp(argv[1], cmds[i].name))
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        if (!strcmp(argv[1], cmds[i].name)) {
+            if (strcmp(argv[1], "serve") && strcmp(argv[1], "check"))
+                crash_message(argc, argv);
             return cmds[i].fn(argc - 1, argv + 1);
+        }
+    }
     if (argv[1][0] == '-')
         fprintf(stderr,
                 "jejak: unknown option '%s' (only --data DIR goes before the command)\n\n%s",

@@ -3,13 +3,14 @@
 #   1. crashes: 20 kill -9 at random moments under mixed load (browser clicks and signed
 #      postbacks, each with its own order id). After each restart every acknowledged click
 #      and conversion is stored, no order is stored twice (a retried postback included),
-#      and the rollups equal a rebuild from the raw records;
+#      the rollups equal a rebuild from the raw records, and `jejak check` is clean;
 #   2. a reader that stalls in the middle of an export (and a map that must grow meanwhile):
 #      writes go on, and every click acknowledged during the stall is stored;
 #   3. a full disk: the data folder on a 2 MiB tmpfs with a tiny initial map, so the map
 #      must grow into it; clicks go on redirecting and the loss is counted, postbacks answer
 #      503, nothing is corrupted; once space is freed (remount), without a restart, clicks
-#      and postbacks are stored again (skipped, saying so, where mount is not allowed).
+#      and postbacks are stored again, and `jejak check` is clean (skipped, saying so, where
+#      mount is not allowed).
 # Checks that do not depend on each other record their failure and go on; the test fails at
 # the end, listing them.
 # Environment: CYCLES (default 20).
@@ -163,6 +164,7 @@ for cycle in $(seq 1 "$CYCLES"); do
   missing=$(LC_ALL=C comm -23 "$WORK/acked" "$WORK/orders")
   [ -z "$missing" ] || bad "cycle $cycle: $(echo "$missing" | wc -l) acknowledged conversions lost, e.g. $(echo "$missing" | head -3 | tr '\n' ' ')"
   out=$(jejak rollups rebuild --check 2>&1) || bad "cycle $cycle: rollups differ from a rebuild: $out"
+  out=$(jejak check 2>&1) || bad "cycle $cycle: jejak check after kill -9: $(echo "$out" | head -5)"
   [ "${#FAILS[@]}" -eq 0 ] || fail "cycle $cycle: stopping the crash loop at the first inconsistency: ${FAILS[*]}"
 done
 clicks_acked=$(uniq "$WORK/answered" | wc -l)
@@ -333,6 +335,8 @@ else
   check_match "$(pb_send "$(pb_body FREE-1)")" '^(200|202)$' "a new postback is recorded after space is freed"
   check_eq "$(stored_orders | tr '\n' ' ')" "FREE-1 FULL-1 " "both conversions stored, once"
   out=$(jejak rollups rebuild --check 2>&1) || bad "rollups differ from a rebuild after the full disk: $out"
+  out=$(jejak check 2>&1) || bad "jejak check after the full disk: $(echo "$out" | head -5)"
+  echo "# jejak check after the full disk: $(echo "$out" | tail -1)"
   stop_daemon
   if command -v mdb_stat >/dev/null; then
     mdb_stat -a "$JEJAK_DATA" >/dev/null 2>&1 || bad "mdb_stat cannot read the data folder after the full disk"
