@@ -73,8 +73,8 @@ int rollup_check_counts(store_txn *t, int64_t ts_ms, const char *link);
  * 4xx, not a retry); no row ever holds a wrapped number. */
 int rollup_add_conversion(store_txn *t, const rec_conversion *c, int sign);
 
-/* Decodes a stored row (for `jejak check`): 0, or -1 if it does not decode. */
-int rollup_row_decode(const void *p, size_t len, rollup_row *r);
+/* Whether a stored row decodes (for `jejak check`): 0, or -1 if it does not. */
+int rollup_row_check(const void *p, size_t len);
 
 /* Calls fn for every row with from_ms <= bucket start < to_ms, in bucket order. For a
  * coupon row, name is "influencer" and name2 "campaign"; for a link row name2 is "". */

@@ -326,16 +326,16 @@ static int check_record(const store_val *k, const store_val *v, void *arg)
     }
     case STORE_DB_ROLLUPS:
     case STORE_DB_ROLLUPS_DAY: {
-        static rollup_row r;
         const uint8_t *p = k->data;
-        if (k->len < 5 || (p[4] != ROLLUP_LINK && p[4] != ROLLUP_COUPON)) {
+        if (k->len < 5 || (p[4] != ROLLUP_LINK && p[4] != ROLLUP_COUPON && p[4] != ROLLUP_NONE) ||
+            (p[4] == ROLLUP_NONE) != (k->len == 5)) {
             problem(w, k, "not a rollup key");
             break;
         }
         uint32_t b = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
         if (w->db == STORE_DB_ROLLUPS_DAY && b % DAY_BUCKETS)
             problem(w, k, "a day row that is not at a UTC midnight");
-        if (rollup_row_decode(in, v->len, &r))
+        if (rollup_row_check(in, v->len))
             problem(w, k, "does not decode");
         break;
     }
