@@ -47,6 +47,7 @@ struct clicks {
     day_set days[2];    /* [0] newer, in local days of the zone */
     uint8_t *pending;   /* VISIT_KEY bytes each */
     size_t npending, cap_pending;
+    size_t npending_committed;  /* entries [0, this) are of clicks that committed */
     int64_t pending_max_ts;     /* newest click among pending */
     int64_t last_flush_ms;      /* the last flush of the attempt under way */
     int64_t committed_flush_ms; /* the last flush that committed */
@@ -389,6 +390,8 @@ static void forget(clicks *c, const rec_click *k)
         c->npending--;
         if (i < c->flushed)
             c->flushed--;
+        if (i < c->npending_committed)
+            c->npending_committed--;
         break;
     }
 }
@@ -499,6 +502,12 @@ void clicks_committed(clicks *c, int rc)
         c->npending -= c->flushed;
         c->committed_flush_ms = c->last_flush_ms;
     }
+    /* A failed commit stored none of its batch's clicks: their entries would point at
+     * nothing. Entries of batches that committed stay queued either way. */
+    if (rc == STORE_OK)
+        c->npending_committed = c->npending;
+    else
+        c->npending = c->npending_committed;
     c->flushed = 0;
     c->last_flush_ms = c->committed_flush_ms;
 }

@@ -590,6 +590,35 @@ static void test_flush_failed_commit_keeps_queue(void **state)
     assert_string_equal(v.link[1], "y");
 }
 
+/* A batch whose commit fails stored none of its clicks: their visits entries must leave the
+ * queue, or a later flush indexes clicks that do not exist (a visitor's journey then holds
+ * dangling entries: `jejak check` found one per click lost to a full disk). Entries of
+ * batches that did commit stay queued. */
+static void test_failed_commit_drops_its_entries(void **state)
+{
+    fixture *f = *state;
+    open_clicks(f);
+    int64_t t0 = f->today + 30000;
+    rec_click kept[] = {click(VIS_A, "x", t0, false)};
+    assert_int_equal(write_batch(f, kept, 1, false), STORE_OK);
+
+    rec_click lost[] = {click(VIS_A, "y", t0 + 1, false), click(VIS_B, "y", t0 + 2, false)};
+    batch fail = {.c = f->c, .k = lost, .n = 2, .fail_after = STORE_IO};
+    int rc = store_update(f->s, batch_fn, &fail);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_IO);
+
+    batch fl = {.c = f->c, .n = 0, .flush = true};
+    rc = store_update(f->s, batch_fn, &fl);
+    clicks_committed(f->c, rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(count(f, STORE_DB_VISITS), 1);
+    visit_list v = visits_of(f, VIS_A);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.link[0], "x");
+    assert_int_equal(visits_of(f, VIS_B).n, 0);
+}
+
 /* The writer's retry: an attempt applies the clicks, a postback forces a flush, and the
  * map fills at commit; the retry (clicks_begin again) then runs only the unforced flush of
  * the batch's end, soon after the first attempt's. Whatever the committed attempt did not
@@ -935,6 +964,7 @@ int main(void)
         T(test_flush_visits_in_time_order),
         T(test_flush_unforced_waits),
         T(test_flush_failed_commit_keeps_queue),
+        T(test_failed_commit_drops_its_entries),
         T(test_reopen_rebuilds_unique_set),
         T(test_crash_before_flush_reindexes_visits),
         T(test_crash_without_any_flush),
