@@ -17,9 +17,9 @@
  *     a click, conversion and cost; a click's id carries its time;
  *   - references: a link's, coupon's, cost's and pay model's influencer and campaign
  *     exist, a click's link exists, every visits entry points to a click of that visitor
- *     at that time (an entry of a click never stored is only a warning: the writer leaves
- *     one when a commit fails, and journeys skip it), every order entry to a conversion of that
- * shop and order id, and every conversion has its order entry; credits name existing links and
+ *     at that time (an entry of a click never stored is only a warning: older trackers
+ *     left one when a commit failed, and journeys skip it), every order entry to a conversion of
+ * that shop and order id, and every conversion has its order entry; credits name existing links and
  * influencers;
  *   - rollup rows decode and a day row sits on a UTC midnight; with --rollups, every row
  *     equals a rebuild from the raw records (rollup_rebuild's check: a write transaction
