@@ -70,8 +70,15 @@ typedef struct {
 /* Opens (creating if needed, owner-only) the store in dir. On failure returns an error
  * and a message in err. The caller owns *out and frees it with store_close. */
 int store_open(store **out, const char *dir, char *err, size_t errlen);
-/* Closes the store. Every other thread must have stopped using it. */
+/* Closes the store (and releases the daemon's lock). Every other thread must have stopped
+ * using it. */
 void store_close(store *s);
+/* Takes the data folder for one daemon (`jejak serve`): an exclusive lock on
+ * <dir>/serve.lock, held until store_close. The unique-click set lives in the daemon's
+ * memory, so two daemons on one folder would count a visitor unique twice; other commands
+ * never take it and go on reading and writing. Returns STORE_OK, or an error with a message
+ * in err naming the folder and, when known, the pid that holds it. */
+int store_lock_daemon(store *s, char *err, size_t errlen);
 const char *store_strerror(int rc);
 const char *store_path(const store *s);
 /* The current map size in bytes, for metrics and tests. */

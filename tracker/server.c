@@ -1030,8 +1030,8 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, d, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        d, MHD_OPTION_END);
     if (!d->mhd) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not ours?)", cfg->listen);
         goto fail;
