@@ -326,11 +326,25 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+static enum MHD_Result last_forwarded_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+    (void)kind;
+    if (strcasecmp(key, "X-Forwarded-For") == 0 && value)
+        *(const char **)cls = value;
+    return MHD_YES;
+}
+
+/* With --trust-proxy, the last entry of the last X-Forwarded-For line: the one our proxy
+ * wrote. A proxy may append its entry to the client's line or add a line of its own
+ * (HAProxy's option forwardfor); libmicrohttpd keeps lines apart, and whatever comes
+ * before the proxy's entry is the client's to choose. */
 static void client_ip(request *r, ip_addr *ip)
 {
     memset(ip, 0, sizeof(*ip));
     if (r->d->cfg.trust_proxy) {
-        const char *xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+        const char *xff = NULL;
+        MHD_get_connection_values(r->conn, MHD_HEADER_KIND, last_forwarded_line, &xff);
         if (xff) {
             const char *last = strrchr(xff, ',');
             last = last ? last + 1 : xff;
