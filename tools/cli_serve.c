@@ -1,8 +1,9 @@
 /*
  * cli_serve.c: `jejak serve`: takes the data folder's daemon lock (one daemon per folder),
- * runs the daemon until SIGINT or SIGTERM, then stops it cleanly (stop accepting, answer
- * what is in flight, commit, close). With --demo it first seeds a demo influencer, campaign
- * and link (if absent) and prints the tracking URL.
+ * runs the daemon until SIGINT or SIGTERM, then stops it cleanly (srv_stop: stop accepting,
+ * answer what is in flight with Connection: close, commit, close) and exits 0. With --demo
+ * it first seeds a demo influencer, campaign and link (if absent) and prints the tracking
+ * URL.
  */
 #include <getopt.h>
 #include <signal.h>

@@ -12,6 +12,13 @@
  *      durable, and many clicks share one commit.
  * If the commit fails, step 3 still redirects: the visitor always reaches the shop; the
  * loss is counted and logged.
+ *
+ * Stopping (srv_stop): from the moment `stopping` is set, every answer carries
+ * "Connection: close" and no connection is suspended any more (a request that reaches the
+ * writer then waits for its commit on its own thread); once nothing is in flight, no
+ * connection is suspended, so libmicrohttpd can be stopped (it aborts if one is), then the
+ * writer drains and makes its last flush. There is no deadline of our own: a stalled disk
+ * holds the stop until the service manager's stop timeout.
  */
 #include "tracker/server.h"
 
@@ -44,6 +51,20 @@
 
 enum { MAX_FORWARDED = 64, LOCATION_BUF = 8192, NBUCKETS = 12, DISCARD_MAX = 16 << 20 };
 
+/* The answers that never change, built once. Each exists twice: as is, and with
+ * "Connection: close" for the time the daemon is stopping (a shared response cannot be
+ * changed while other threads queue it). */
+typedef enum {
+    FIX_NOT_FOUND_LINK,
+    FIX_NOT_FOUND,
+    FIX_HEALTHY,
+    FIX_UNHEALTHY,
+    FIX_METHOD_LINK,
+    FIX_METHOD_POSTBACK,
+    FIX_METHOD_GET,
+    FIX_COUNT
+} fixed_answer;
+
 /* Latency buckets in microseconds, exported in seconds. */
 static const uint64_t bucket_us[NBUCKETS] = {50,   100,   250,   500,    1000,   2500,
                                              5000, 10000, 25000, 100000, 500000, 1000000};
@@ -57,9 +78,11 @@ struct srv {
     writer *w;
     clicks *clk; /* the writer thread's */
     srv_config cfg;
-    struct MHD_Response *not_found_link, *not_found, *healthy, *unhealthy;
-    struct MHD_Response *bad_method_link, *bad_method_postback, *bad_method_get;
+    struct MHD_Response *fixed[2][FIX_COUNT]; /* [1]: with Connection: close */
+    atomic_bool stopping;          /* srv_stop has begun: close after each answer, no suspend */
     atomic_uint_fast64_t inflight; /* requests handed to the writer and not yet answered */
+    pthread_mutex_t sync_lock;     /* while stopping: a request waiting for its commit */
+    pthread_cond_t sync_done;
     atomic_uint_fast64_t clicks, bot_clicks, suspicious_clicks, unique_clicks, excluded,
         unknown_slugs, storage_errors, requests;
     atomic_uint_fast64_t postbacks[3], postbacks_unattributed, postbacks_refused,
@@ -178,6 +201,7 @@ struct request {
     uint64_t t0_us;
     bool decided; /* the click's unique flag is settled */
     bool postback;
+    bool sync;  /* stopping: the handler waits for the commit, the connection is not suspended */
     char *body; /* postback body, at most PB_BODY_MAX bytes; owned */
     size_t body_len;
     bool body_too_large;
@@ -265,11 +289,25 @@ static void observe_latency(srv *d, uint64_t t0)
     atomic_fetch_add_explicit(&d->lat_count, 1, memory_order_relaxed);
 }
 
-static enum MHD_Result queue(request *r, unsigned status, struct MHD_Response *resp)
+static enum MHD_Result queue_shared(request *r, unsigned status, struct MHD_Response *resp)
 {
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     observe_latency(r->d, r->t0_us);
     return ret;
+}
+
+/* Queues a response made for this request only. */
+static enum MHD_Result queue(request *r, unsigned status, struct MHD_Response *resp)
+{
+    if (atomic_load(&r->d->stopping))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    return queue_shared(r, status, resp);
+}
+
+static enum MHD_Result queue_fixed(request *r, unsigned status, fixed_answer which)
+{
+    srv *d = r->d;
+    return queue_shared(r, status, d->fixed[atomic_load(&d->stopping) ? 1 : 0][which]);
 }
 
 static enum MHD_Result queue_text(request *r, unsigned status, const char *type, const char *body,
@@ -366,6 +404,49 @@ static void client_ip(request *r, ip_addr *ip)
         ip_from_sockaddr(ci->client_addr, ip);
 }
 
+/* The writer has committed r's transaction: wake whoever waits for it. */
+static void committed(request *r)
+{
+    srv *d = r->d;
+    if (!r->sync) {
+        r->state = REQ_COMMITTED;
+        MHD_resume_connection(r->conn);
+        return;
+    }
+    pthread_mutex_lock(&d->sync_lock);
+    r->state = REQ_COMMITTED; /* r may be gone once the lock is released */
+    pthread_cond_broadcast(&d->sync_done);
+    pthread_mutex_unlock(&d->sync_lock);
+}
+
+static enum MHD_Result send_redirect(request *r);
+static enum MHD_Result send_postback_result(request *r);
+
+/* Hands r (its job filled in) to the writer. The connection is suspended until the commit,
+ * except once the daemon is stopping: then this thread waits for the commit and answers, so
+ * that srv_stop, once nothing is in flight, knows no connection is suspended. */
+static enum MHD_Result hand_to_writer(request *r)
+{
+    srv *d = r->d;
+    r->state = REQ_WAITING;
+    /* Counted before `stopping` is read; srv_stop sets it before it reads the count: one
+     * of the two sees the other. */
+    atomic_fetch_add(&d->inflight, 1);
+    if (!atomic_load(&d->stopping)) {
+        MHD_suspend_connection(r->conn);
+        writer_submit(d->w, &r->job);
+        return MHD_YES;
+    }
+    r->sync = true;
+    writer_submit(d->w, &r->job);
+    pthread_mutex_lock(&d->sync_lock);
+    while (r->state != REQ_COMMITTED)
+        pthread_cond_wait(&d->sync_done, &d->sync_lock);
+    pthread_mutex_unlock(&d->sync_lock);
+    atomic_fetch_sub(&d->inflight, 1);
+    return r->postback ? send_postback_result(r) : send_redirect(r);
+}
+
 static int click_apply(store_txn *t, writer_job *job)
 {
     request *r = (request *)job;
@@ -397,8 +478,7 @@ static void click_done(writer_job *job, int rc)
                     "redirected anyway\n",
                     store_strerror(rc));
     }
-    r->state = REQ_COMMITTED;
-    MHD_resume_connection(r->conn);
+    committed(r);
 }
 
 static enum MHD_Result send_redirect(request *r)
@@ -439,7 +519,7 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
     if (rc != STORE_OK) {
         if (rc == STORE_NOTFOUND) {
             atomic_fetch_add_explicit(&d->unknown_slugs, 1, memory_order_relaxed);
-            return queue(r, MHD_HTTP_NOT_FOUND, d->not_found_link);
+            return queue_fixed(r, MHD_HTTP_NOT_FOUND, FIX_NOT_FOUND_LINK);
         }
         /* The store cannot even be read: nothing to redirect to, say so. */
         atomic_fetch_add_explicit(&d->storage_errors, 1, memory_order_relaxed);
@@ -503,13 +583,9 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
         atomic_fetch_add_explicit(&d->excluded, 1, memory_order_relaxed);
         return send_redirect(r);
     }
-    r->state = REQ_WAITING;
     r->job.apply = click_apply;
     r->job.done = click_done;
-    atomic_fetch_add(&d->inflight, 1);
-    MHD_suspend_connection(r->conn);
-    writer_submit(d->w, &r->job);
-    return MHD_YES;
+    return hand_to_writer(r);
 }
 
 /* ---- postbacks ------------------------------------------------------------------- */
@@ -551,8 +627,7 @@ static void postback_done(writer_job *job, int rc)
 {
     request *r = (request *)job;
     r->rc = rc;
-    r->state = REQ_COMMITTED;
-    MHD_resume_connection(r->conn);
+    committed(r);
 }
 
 static enum MHD_Result send_postback_result(request *r)
@@ -654,13 +729,9 @@ static enum MHD_Result handle_postback(request *r, bool post)
     sodium_memzero(shop.secret, sizeof(shop.secret));
     if (rc)
         return refuse(r, &err);
-    r->state = REQ_WAITING;
     r->job.apply = postback_apply;
     r->job.done = postback_done;
-    atomic_fetch_add(&d->inflight, 1);
-    MHD_suspend_connection(r->conn);
-    writer_submit(d->w, &r->job);
-    return MHD_YES;
+    return hand_to_writer(r);
 }
 
 /* ---- the report API ---------------------------------------------------------------- */
@@ -856,7 +927,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (*upload_data_size)
             return post ? take_body(r, upload_data, upload_data_size) : MHD_NO;
         if (!get && !post)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_postback);
+            return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_POSTBACK);
         return handle_postback(r, post);
     }
     if (*upload_data_size) {
@@ -865,27 +936,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (strncmp(url, "/l/", 3) == 0) {
         if (!get && !head)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_link);
+            return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_LINK);
         return handle_click(r, url + 3, head);
     }
     if (strcmp(url, "/api/v1/report") == 0) {
         if (!get)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_get);
+            return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_GET);
         return handle_report(r);
     }
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) {
         if (!get && !head)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_link);
+            return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_LINK);
         if (url[1] == 'm')
             return handle_metrics(r);
         /* Healthy means the store answers a read, not only that HTTP is up. */
         store_txn *t;
         if (store_read_begin(d->s, &t))
-            return queue(r, MHD_HTTP_SERVICE_UNAVAILABLE, d->unhealthy);
+            return queue_fixed(r, MHD_HTTP_SERVICE_UNAVAILABLE, FIX_UNHEALTHY);
         store_read_end(t);
-        return queue(r, MHD_HTTP_OK, d->healthy);
+        return queue_fixed(r, MHD_HTTP_OK, FIX_HEALTHY);
     }
-    return queue(r, MHD_HTTP_NOT_FOUND, d->not_found);
+    return queue_fixed(r, MHD_HTTP_NOT_FOUND, FIX_NOT_FOUND);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -899,13 +970,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     track_waiting(conn, true); /* kept alive: the next request's headers are awaited */
 }
 
-static struct MHD_Response *static_response(const char *type, const char *body)
+static struct MHD_Response *static_response(const char *type, const char *body, bool close)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
     if (resp) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        if (close)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     return resp;
 }
@@ -926,23 +999,46 @@ static void visits_committed(void *ctx, int rc)
 }
 
 /* A 405 that says which methods the route takes. */
-static struct MHD_Response *method_response(const char *allow)
+static struct MHD_Response *method_response(const char *allow, bool close)
 {
     struct MHD_Response *r =
-        static_response("application/json", "{\"error\":\"method not allowed\"}\n");
+        static_response("application/json", "{\"error\":\"method not allowed\"}\n", close);
     if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     return r;
 }
 
+/* Builds both sets of fixed answers; false when one is missing. */
+static bool make_responses(srv *d)
+{
+    bool ok = true;
+    for (int close = 0; close < 2; close++) {
+        struct MHD_Response **f = d->fixed[close];
+        f[FIX_NOT_FOUND_LINK] = static_response(
+            "text/html; charset=utf-8",
+            "<!doctype html><title>Link not found</title><h1>Link not found</h1>"
+            "<p>This tracking link does not exist. Check the address you were given.</p>\n",
+            close);
+        f[FIX_NOT_FOUND] =
+            static_response("application/json", "{\"error\":\"not found\"}\n", close);
+        f[FIX_HEALTHY] = static_response("application/json", "{\"status\":\"ok\"}\n", close);
+        f[FIX_UNHEALTHY] =
+            static_response("application/json", "{\"status\":\"storage unavailable\"}\n", close);
+        f[FIX_METHOD_LINK] = method_response("GET, HEAD", close);
+        f[FIX_METHOD_POSTBACK] = method_response("GET, POST", close);
+        f[FIX_METHOD_GET] = method_response("GET", close);
+        for (int i = 0; i < FIX_COUNT; i++)
+            ok = ok && f[i];
+    }
+    return ok;
+}
+
 static void destroy_responses(srv *d)
 {
-    struct MHD_Response *all[] = {d->not_found_link, d->not_found,       d->healthy,
-                                  d->unhealthy,      d->bad_method_link, d->bad_method_postback,
-                                  d->bad_method_get};
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (all[i])
-            MHD_destroy_response(all[i]);
+    for (int close = 0; close < 2; close++)
+        for (int i = 0; i < FIX_COUNT; i++)
+            if (d->fixed[close][i])
+                MHD_destroy_response(d->fixed[close][i]);
 }
 
 void srv_config_default(srv_config *c)
@@ -1002,6 +1098,8 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
     d->cfg = *cfg;
     pthread_mutex_init(&d->track_lock, NULL);
     pthread_cond_init(&d->sweeper_wake, NULL);
+    pthread_mutex_init(&d->sync_lock, NULL);
+    pthread_cond_init(&d->sync_done, NULL);
     d->ledger.lookback_ms = (int64_t)(cfg->lookback_days ? cfg->lookback_days : 30) * 86400000;
     d->ledger.coupon_priority = cfg->coupon_priority;
     if (sodium_init() < 0) {
@@ -1009,18 +1107,7 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         free(d);
         return -1;
     }
-    d->not_found_link = static_response(
-        "text/html; charset=utf-8",
-        "<!doctype html><title>Link not found</title><h1>Link not found</h1>"
-        "<p>This tracking link does not exist. Check the address you were given.</p>\n");
-    d->not_found = static_response("application/json", "{\"error\":\"not found\"}\n");
-    d->healthy = static_response("application/json", "{\"status\":\"ok\"}\n");
-    d->unhealthy = static_response("application/json", "{\"status\":\"storage unavailable\"}\n");
-    d->bad_method_link = method_response("GET, HEAD");
-    d->bad_method_postback = method_response("GET, POST");
-    d->bad_method_get = method_response("GET");
-    if (!d->not_found_link || !d->not_found || !d->healthy || !d->unhealthy ||
-        !d->bad_method_link || !d->bad_method_postback || !d->bad_method_get) {
+    if (!make_responses(d)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -1075,12 +1162,15 @@ void srv_stop(srv *d)
 {
     if (!d)
         return;
-    /* Stop accepting; let the writer answer every suspended request before the daemon
-     * goes (libmicrohttpd must not be stopped with suspended connections). */
+    /* Stop accepting; from now on answers close their connection and nothing is suspended
+     * (hand_to_writer). Once every suspended request has been resumed and answered, none
+     * can be suspended again, and libmicrohttpd may be stopped (it aborts if one is). No
+     * deadline here: only the service manager's stop timeout. */
+    atomic_store(&d->stopping, true);
     MHD_socket fd = MHD_quiesce_daemon(d->mhd);
-    for (int i = 0; i < 1000 && atomic_load(&d->inflight) > 0; i++)
-        usleep(10000);
-    usleep(20000); /* resumed connections get their 302 queued */
+    while (atomic_load(&d->inflight) > 0)
+        usleep(5000);
+    usleep(20000); /* the last answers leave before their connections are closed */
     pthread_mutex_lock(&d->track_lock);
     d->sweeper_stop = true;
     pthread_cond_signal(&d->sweeper_wake);
@@ -1089,8 +1179,10 @@ void srv_stop(srv *d)
     MHD_stop_daemon(d->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    writer_stop(d->w);
+    writer_stop(d->w); /* after the last job: its final flush writes the visits index */
     clicks_free(d->clk);
     destroy_responses(d);
+    pthread_cond_destroy(&d->sync_done);
+    pthread_mutex_destroy(&d->sync_lock);
     free(d);
 }
