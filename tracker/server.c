@@ -101,13 +101,14 @@ struct srv {
 /* ---- slow clients ----------------------------------------------------------------
  *
  * libmicrohttpd's connection timeout restarts with every byte received, so a client that
- * sends its headers one byte a second would hold a connection forever. Each connection is
- * tracked from the moment it starts waiting for a request's headers until the handler
- * sees them; a sweeper thread shuts down connections that wait longer than the timeout. */
+ * sends its headers, or its body, one byte a second would hold a connection forever. Each
+ * connection is tracked from the moment it starts waiting for a request until that request
+ * is answered or handed to the writer (headers and body: the whole request has one
+ * deadline); a sweeper thread shuts down connections that wait longer than the timeout. */
 struct conn_track {
     conn_track *prev, *next;
     int fd;
-    atomic_int_fast64_t waiting_since_ms; /* 0: not waiting for headers */
+    atomic_int_fast64_t waiting_since_ms; /* 0: no request being received */
 };
 
 static int64_t mono_ms(void)
@@ -289,8 +290,10 @@ static void observe_latency(srv *d, uint64_t t0)
     atomic_fetch_add_explicit(&d->lat_count, 1, memory_order_relaxed);
 }
 
+/* Every answer goes through here: the request is received, its deadline ends. */
 static enum MHD_Result queue_shared(request *r, unsigned status, struct MHD_Response *resp)
 {
+    track_waiting(r->conn, false);
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     observe_latency(r->d, r->t0_us);
     return ret;
@@ -429,6 +432,7 @@ static enum MHD_Result hand_to_writer(request *r)
 {
     srv *d = r->d;
     r->state = REQ_WAITING;
+    track_waiting(r->conn, false); /* the request is received: the writer's time is ours */
     /* Counted before `stopping` is read; srv_stop sets it before it reads the count: one
      * of the two sees the other. */
     atomic_fetch_add(&d->inflight, 1);
@@ -900,7 +904,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conn = conn;
         r->t0_us = now_us();
         *con_cls = r;
-        track_waiting(conn, false);
         atomic_fetch_add_explicit(&d->requests, 1, memory_order_relaxed);
         /* A postback body announced past the cap is refused before it is sent when the
          * client waits for "100 Continue": answering now (this closes the connection,

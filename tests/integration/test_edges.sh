@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# HTTP edges, against the real daemon on 127.0.0.1, each sent as exact bytes: --trust-proxy
-# takes the last entry of the last X-Forwarded-For line (the proxy's own line wins over the
-# client's).
+# HTTP edges, against the real daemon on 127.0.0.1, each sent as exact bytes: a body dripped
+# a byte a second is cut off by the whole-request deadline (a fresh client is served while
+# such clients hold every slot); --trust-proxy takes the last entry of the last
+# X-Forwarded-For line (the proxy's own line wins over the client's).
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T_START=$SECONDS
@@ -34,6 +35,39 @@ raw() {
 }
 body() { LC_ALL=C sed -n '/^\r$/,$p' "$WORK/h" | tail -n +2; }
 UA="User-Agent: $BROWSER"
+
+# ---- a body dripped a byte a second --------------------------------------------------------
+# 20 clients announce a 1,000-byte postback and send a byte a second: they hold all 20 slots
+# of --conn-limit 20. The request as a whole has --timeout 3 s: they are cut off, and a fresh
+# client gets in within a few seconds.
+start_daemon --conn-limit 20 --timeout 3 --flood-limit 0
+IDLE=$(dirname "$JEJAK")/jejak-idle
+if [ ! -x "$IDLE" ]; then
+  IDLE=$WORK/jejak-idle
+  "${CC:-cc}" -std=c11 -O2 -D_GNU_SOURCE -o "$IDLE" "$ROOT/tests/tools/idle.c" || fail "cannot build tests/tools/idle.c"
+fi
+drip='POST /postback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{'
+"$IDLE" 127.0.0.1 "$PORT" 20 --prefix "$(printf "$drip")" --trickle --hold 9 --ready "$WORK/drip.ready" > "$WORK/drip.out" &
+HELPER_PIDS+=($!)
+for _ in $(seq 1 100); do [ -e "$WORK/drip.ready" ] && break; sleep 0.05; done
+[ -e "$WORK/drip.ready" ] || fail "the dripping clients did not connect"
+t0=$(date +%s%N)
+served=""
+while [ $((($(date +%s%N) - t0) / 1000000)) -lt 8000 ]; do
+  if [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200 ]; then served=1; break; fi
+  sleep 0.2
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ -n "$served" ] || fail "no fresh client was served in 8 s while 20 clients dripped bodies (--conn-limit 20 --timeout 3)"
+[ "$ms" -lt 6000 ] || fail "a fresh client waited $ms ms while 20 clients dripped bodies (--timeout 3)"
+for p in "${HELPER_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+HELPER_PIDS=()
+echo "# dripping clients: $(tail -1 "$WORK/drip.out")"
+read -r _ d_open _ d_closed _ _ _ _ _ d_last < <(tail -1 "$WORK/drip.out")
+expect_eq "$d_open" 0 "dripping clients still connected after 9 s"
+[ "$d_last" -le 5500 ] || fail "dripping clients were cut off only after $d_last ms (--timeout 3)"
+pass "a body dripped a byte a second is cut off after the request deadline (last after $d_last ms); a fresh client served after $ms ms"
+stop_daemon
 
 # ---- X-Forwarded-For: the last entry of the last line ----------------------------------------
 start_daemon --trust-proxy --exclude-ip 198.51.100.0/24 --flood-limit 0 --timeout 10
