@@ -51,6 +51,17 @@
 
 enum { MAX_FORWARDED = 64, LOCATION_BUF = 8192, NBUCKETS = 12, DISCARD_MAX = 16 << 20 };
 
+/* Caps on a request, set once: its target (path and query), its query parameters, and its
+ * header lines, answered 414, 414 and 431. libmicrohttpd keeps the request line, the
+ * headers and one 64-byte record per header line, cookie and query parameter in one pool per
+ * connection; past the pool it closes the connection with no answer at all, which its
+ * 32 KiB default did at about 450 parameters (a 3.4 KB URL). 256 KiB holds the records of a
+ * target at the cap in any ordinary shape (1,024 parameters of "name=value" within 8 KiB),
+ * so such a request reaches the handler and gets its answer; only something past the caps
+ * in both length and count (thousands of empty parameters) can still exhaust it. The pool
+ * is mapped, and an idle connection touches only its first pages. */
+enum { TARGET_MAX = 8192, PARAMS_MAX = 1024, HEADERS_MAX = 16384, CONN_POOL_BYTES = 256 * 1024 };
+
 /* The answers that never change, built once. Each exists twice: as is, and with
  * "Connection: close" for the time the daemon is stopping (a shared response cannot be
  * changed while other threads queue it). */
@@ -202,7 +213,9 @@ struct request {
     uint64_t t0_us;
     bool decided; /* the click's unique flag is settled */
     bool postback;
-    bool sync;  /* stopping: the handler waits for the commit, the connection is not suspended */
+    bool sync; /* stopping: the handler waits for the commit, the connection is not suspended */
+    const char *refusal, *refusal_field; /* a framing refusal to answer (static text) */
+    unsigned refusal_status;
     char *body; /* postback body, at most PB_BODY_MAX bytes; owned */
     size_t body_len;
     bool body_too_large;
@@ -302,7 +315,7 @@ static enum MHD_Result queue_shared(request *r, unsigned status, struct MHD_Resp
 /* Queues a response made for this request only. */
 static enum MHD_Result queue(request *r, unsigned status, struct MHD_Response *resp)
 {
-    if (atomic_load(&r->d->stopping))
+    if (atomic_load(&r->d->stopping) || r->refusal)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return queue_shared(r, status, resp);
 }
@@ -888,6 +901,128 @@ static enum MHD_Result handle_metrics(request *r)
 
 /* ---- dispatch -------------------------------------------------------------------- */
 
+/* How the request says its body is framed: every Content-Length and Transfer-Encoding
+ * line (libmicrohttpd keeps repeated lines apart, and itself reads only the first). */
+typedef struct {
+    const char *length;   /* the first Content-Length */
+    bool length_differs;  /* another Content-Length line says something else */
+    const char *encoding; /* the first Transfer-Encoding */
+    unsigned encodings;   /* Transfer-Encoding lines */
+} framing;
+
+static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    value = value ? value : "";
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (!f->length)
+            f->length = value;
+        else if (strcmp(f->length, value))
+            f->length_differs = true;
+        if (!*value || strspn(value, "0123456789") != strlen(value))
+            f->length_differs = true; /* "5, 5", "+5" or "": not one plain length */
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        if (!f->encodings++)
+            f->encoding = value;
+    }
+    return MHD_YES;
+}
+
+/* A request whose body length is ambiguous is refused and its connection closed after the
+ * answer: a proxy in front could read the body differently, and what it takes for the next
+ * request would be smuggled past it. When libmicrohttpd can frame the body (by its first
+ * length, or as chunked when the first Transfer-Encoding is exactly that), the body is read
+ * and dropped before the answer (closing with bytes unread resets the connection, and the
+ * answer is lost); when it cannot (any other coding: it would wait for the end of the
+ * stream), the answer goes at once, which closes it.
+ * Returns true when the request was refused (*ret is then the handler's result). */
+static bool refuse_framing(request *r, enum MHD_Result *ret)
+{
+    framing f = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_framing, &f);
+    if (f.encodings && strcasecmp(f.encoding, "chunked")) {
+        *ret = api_error(r, MHD_HTTP_NOT_IMPLEMENTED, "Transfer-Encoding",
+                         "the only Transfer-Encoding understood is chunked");
+        return true;
+    }
+    bool encoding = f.encodings > 1;
+    if (encoding)
+        r->refusal = "the only Transfer-Encoding understood is chunked, given once";
+    else if (f.encodings && f.length)
+        r->refusal = "a request with both Content-Length and Transfer-Encoding is refused";
+    else if (f.length_differs)
+        r->refusal = "Content-Length must be given once, as one number";
+    if (!r->refusal)
+        return false;
+    r->refusal_field = encoding ? "Transfer-Encoding" : "Content-Length";
+    r->refusal_status = encoding ? MHD_HTTP_NOT_IMPLEMENTED : MHD_HTTP_BAD_REQUEST;
+    *ret = MHD_YES; /* answered once the body is dropped */
+    return true;
+}
+
+typedef struct {
+    size_t n, bytes, overhead; /* overhead: the bytes around each name and value */
+} tally;
+
+static enum MHD_Result count_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key;
+    (void)value;
+    tally *t = cls;
+    t->n++;
+    t->bytes += key_size + value_size + t->overhead;
+    return MHD_YES;
+}
+
+/* Refuses a request past the caps (TARGET_MAX, PARAMS_MAX, HEADERS_MAX). The sizes are
+ * counted as libmicrohttpd parsed them (decoded), so a target is never over-counted. */
+static bool refuse_size(request *r, const char *url, enum MHD_Result *ret)
+{
+    tally q = {0, strlen(url), 2}, h = {0, 0, 4}; /* "&name=value", "name: value\r\n" */
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, count_value, &q);
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, count_value, &h);
+    char why[96];
+    if (q.n > PARAMS_MAX)
+        snprintf(why, sizeof(why), "the query has more than %d parameters", PARAMS_MAX);
+    else if (q.bytes > TARGET_MAX)
+        snprintf(why, sizeof(why), "the request target is longer than %d bytes", TARGET_MAX);
+    else if (h.bytes > HEADERS_MAX)
+        snprintf(why, sizeof(why), "the request headers are larger than %d bytes", HEADERS_MAX);
+    else
+        return false;
+    bool headers = h.bytes > HEADERS_MAX && q.n <= PARAMS_MAX && q.bytes <= TARGET_MAX;
+    *ret = api_error(r, headers ? MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE : MHD_HTTP_URI_TOO_LONG,
+                     headers ? "headers" : "url", why);
+    return true;
+}
+
+/* The path of an absolute-form target ("http://host/l/slug", RFC 9112 section 3.2.2, which
+ * servers must accept); any other target as it is. */
+static const char *origin_path(const char *url)
+{
+    size_t skip = strncasecmp(url, "http://", 7) == 0    ? 7
+                  : strncasecmp(url, "https://", 8) == 0 ? 8
+                                                         : 0;
+    if (!skip)
+        return url;
+    const char *path = strchr(url + skip, '/');
+    return path ? path : "/";
+}
+
+/* A body on a route that takes none, or with a method that takes none, is read and dropped
+ * (closing with it unread would reset the connection and lose the answer), up to
+ * DISCARD_MAX. */
+static enum MHD_Result drop_body(request *r, size_t *size)
+{
+    r->body_seen += *size;
+    *size = 0;
+    return r->body_seen > DISCARD_MAX ? MHD_NO : MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -896,6 +1031,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)upload_data;
     srv *d = cls;
     request *r = *con_cls;
+    url = origin_path(url);
     if (!r) {
         r = request_new();
         if (!r)
@@ -905,6 +1041,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->t0_us = now_us();
         *con_cls = r;
         atomic_fetch_add_explicit(&d->requests, 1, memory_order_relaxed);
+        enum MHD_Result ret;
+        if (refuse_framing(r, &ret) || refuse_size(r, url, &ret))
+            return ret;
         /* A postback body announced past the cap is refused before it is sent when the
          * client waits for "100 Continue": answering now (this closes the connection,
          * which is what an oversized upload deserves) spares us reading it. */
@@ -922,21 +1061,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_sub(&d->inflight, 1);
         return r->postback ? send_postback_result(r) : send_redirect(r);
     }
+    if (r->refusal) {
+        if (*upload_data_size)
+            return drop_body(r, upload_data_size);
+        return api_error(r, r->refusal_status, r->refusal_field, r->refusal);
+    }
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (strcmp(url, "/postback") == 0) {
         r->postback = true;
         if (*upload_data_size)
-            return post ? take_body(r, upload_data, upload_data_size) : MHD_NO;
+            return post ? take_body(r, upload_data, upload_data_size)
+                        : drop_body(r, upload_data_size);
         if (!get && !post)
             return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_POSTBACK);
+        if (get && r->body_seen)
+            return api_error(r, MHD_HTTP_BAD_REQUEST, "body",
+                             "a GET postback carries its fields in the query; POST a body");
         return handle_postback(r, post);
     }
-    if (*upload_data_size) {
-        *upload_data_size = 0; /* no other route takes a body */
-        return MHD_YES;
-    }
+    if (*upload_data_size)
+        return drop_body(r, upload_data_size); /* no other route takes a body */
     if (strncmp(url, "/l/", 3) == 0) {
         if (!get && !head)
             return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_LINK);
@@ -1134,8 +1280,8 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, d, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        d, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL_BYTES, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, d, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_END);
     if (!d->mhd) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not ours?)", cfg->listen);
         goto fail;
