@@ -21,13 +21,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct store {
     MDB_env *env;
     MDB_dbi dbi[STORE_DB_COUNT];
     pthread_rwlock_t resize;
     pthread_key_t reader_key;
+    int serve_lock; /* descriptor of serve.lock while store_lock_daemon holds it, or -1 */
     char path[4096];
 };
 
@@ -154,6 +158,7 @@ int store_open(store **out, const char *dir, char *err, size_t errlen)
     int rc = 0, version = 0;
     const char *step = "";
     snprintf(s->path, sizeof(s->path), "%s", dir);
+    s->serve_lock = -1;
     pthread_rwlock_init(&s->resize, NULL);
     pthread_key_create(&s->reader_key, reader_free);
 
@@ -216,12 +221,53 @@ void store_close(store *s)
     pthread_key_delete(s->reader_key);
     mdb_env_close(s->env);
     pthread_rwlock_destroy(&s->resize);
+    if (s->serve_lock >= 0)
+        close(s->serve_lock); /* releases the daemon's lock */
     free(s);
 }
 
 const char *store_db_name(store_db db)
 {
     return db >= 0 && db < STORE_DB_COUNT ? db_names[db] : "?";
+}
+
+int store_lock_daemon(store *s, char *err, size_t errlen)
+{
+    char path[sizeof(s->path) + 16];
+    snprintf(path, sizeof(path), "%s/serve.lock", s->path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return STORE_IO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        int e = errno;
+        char holder[24] = "";
+        ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strspn(holder, "0123456789")] = '\0';
+        close(fd);
+        if (e != EWOULDBLOCK) {
+            snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+            return STORE_IO;
+        }
+        snprintf(err, errlen,
+                 "the data folder %s is in use by another jejak serve%s%s%s: one daemon per "
+                 "data folder",
+                 s->path, holder[0] ? " (pid " : "", holder, holder[0] ? ")" : "");
+        return STORE_ERROR;
+    }
+    /* The holder's pid, for the message a second daemon gives (the lock itself is what
+     * counts: it goes with the process, so a killed daemon leaves none behind). */
+    char pid[24];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)len, 0) != len) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        close(fd);
+        return STORE_IO;
+    }
+    s->serve_lock = fd;
+    return STORE_OK;
 }
 
 const char *store_path(const store *s)

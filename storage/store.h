@@ -75,8 +75,15 @@ int store_open(store **out, const char *dir, char *err, size_t errlen);
  * folder, a file, or a folder without a store is refused with STORE_NOTFOUND and a
  * message in err, and nothing is created (a typo in --data must not print zeros). */
 int store_open_existing(store **out, const char *dir, char *err, size_t errlen);
-/* Closes the store. Every other thread must have stopped using it. */
+/* Closes the store (and releases the daemon's lock). Every other thread must have stopped
+ * using it. */
 void store_close(store *s);
+/* Takes the data folder for one daemon (`jejak serve`): an exclusive lock on
+ * <dir>/serve.lock, held until store_close. The unique-click set lives in the daemon's
+ * memory, so two daemons on one folder would count a visitor unique twice; other commands
+ * never take it and go on reading and writing. Returns STORE_OK, or an error with a message
+ * in err naming the folder and, when known, the pid that holds it. */
+int store_lock_daemon(store *s, char *err, size_t errlen);
 const char *store_strerror(int rc);
 /* The name of db in the environment ("clicks"...): a static string. */
 const char *store_db_name(store_db db);

@@ -1,7 +1,9 @@
 /*
- * cli_serve.c: `jejak serve`: runs the daemon until SIGINT or SIGTERM, then stops it
- * cleanly (stop accepting, answer what is in flight, commit, close). With --demo it first
- * seeds a demo influencer, campaign and link (if absent) and prints the tracking URL.
+ * cli_serve.c: `jejak serve`: takes the data folder's daemon lock (one daemon per folder),
+ * runs the daemon until SIGINT or SIGTERM, then stops it cleanly (srv_stop: stop accepting,
+ * answer what is in flight with Connection: close, commit, close) and exits 0. With --demo
+ * it first seeds a demo influencer, campaign and link (if absent) and prints the tracking
+ * URL.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -173,6 +175,11 @@ int cmd_serve(int argc, char **argv)
     store *s = cli_open(data);
     if (!s)
         return CLI_FAIL;
+    char err[512];
+    if (store_lock_daemon(s, err, sizeof(err))) {
+        store_close(s);
+        return cli_error("%s", err);
+    }
     if (demo) {
         int rc = store_update(s, seed_demo, NULL);
         if (rc) {
@@ -189,7 +196,6 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    char err[512];
     srv *d;
     if (srv_start(&d, s, &cfg, err, sizeof(err))) {
         store_close(s);

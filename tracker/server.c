@@ -12,6 +12,13 @@
  *      durable, and many clicks share one commit.
  * If the commit fails, step 3 still redirects: the visitor always reaches the shop; the
  * loss is counted and logged.
+ *
+ * Stopping (srv_stop): from the moment `stopping` is set, every answer carries
+ * "Connection: close" and no connection is suspended any more (a request that reaches the
+ * writer then waits for its commit on its own thread); once nothing is in flight, no
+ * connection is suspended, so libmicrohttpd can be stopped (it aborts if one is), then the
+ * writer drains and makes its last flush. There is no deadline of our own: a stalled disk
+ * holds the stop until the service manager's stop timeout.
  */
 #include "tracker/server.h"
 
@@ -45,6 +52,31 @@
 
 enum { MAX_FORWARDED = 64, LOCATION_BUF = 8192, NBUCKETS = 12, DISCARD_MAX = 16 << 20 };
 
+/* Caps on a request, set once: its target (path and query), its query parameters, and its
+ * header lines, answered 414, 414 and 431. libmicrohttpd keeps the request line, the
+ * headers and one 64-byte record per header line, cookie and query parameter in one pool per
+ * connection; past the pool it closes the connection with no answer at all, which its
+ * 32 KiB default did at about 450 parameters (a 3.4 KB URL). 256 KiB holds the records of a
+ * target at the cap in any ordinary shape (1,024 parameters of "name=value" within 8 KiB),
+ * so such a request reaches the handler and gets its answer; only something past the caps
+ * in both length and count (thousands of empty parameters) can still exhaust it. The pool
+ * is mapped, and an idle connection touches only its first pages. */
+enum { TARGET_MAX = 8192, PARAMS_MAX = 1024, HEADERS_MAX = 16384, CONN_POOL_BYTES = 256 * 1024 };
+
+/* The answers that never change, built once. Each exists twice: as is, and with
+ * "Connection: close" for the time the daemon is stopping (a shared response cannot be
+ * changed while other threads queue it). */
+typedef enum {
+    FIX_NOT_FOUND_LINK,
+    FIX_NOT_FOUND,
+    FIX_HEALTHY,
+    FIX_UNHEALTHY,
+    FIX_METHOD_LINK,
+    FIX_METHOD_POSTBACK,
+    FIX_METHOD_GET,
+    FIX_COUNT
+} fixed_answer;
+
 /* Latency buckets in microseconds, exported in seconds. */
 static const uint64_t bucket_us[NBUCKETS] = {50,   100,   250,   500,    1000,   2500,
                                              5000, 10000, 25000, 100000, 500000, 1000000};
@@ -58,9 +90,11 @@ struct srv {
     writer *w;
     clicks *clk; /* the writer thread's */
     srv_config cfg;
-    struct MHD_Response *not_found_link, *not_found, *healthy, *unhealthy;
-    struct MHD_Response *bad_method_link, *bad_method_postback, *bad_method_get;
+    struct MHD_Response *fixed[2][FIX_COUNT]; /* [1]: with Connection: close */
+    atomic_bool stopping;          /* srv_stop has begun: close after each answer, no suspend */
     atomic_uint_fast64_t inflight; /* requests handed to the writer and not yet answered */
+    pthread_mutex_t sync_lock;     /* while stopping: a request waiting for its commit */
+    pthread_cond_t sync_done;
     atomic_uint_fast64_t clicks, bot_clicks, suspicious_clicks, unique_clicks, excluded,
         unknown_slugs, storage_errors, requests, prefetch_clicks;
     atomic_uint_fast64_t postbacks[3], postbacks_unattributed, postbacks_refused,
@@ -80,13 +114,14 @@ struct srv {
 /* ---- slow clients ----------------------------------------------------------------
  *
  * libmicrohttpd's connection timeout restarts with every byte received, so a client that
- * sends its headers one byte a second would hold a connection forever. Each connection is
- * tracked from the moment it starts waiting for a request's headers until the handler
- * sees them; a sweeper thread shuts down connections that wait longer than the timeout. */
+ * sends its headers, or its body, one byte a second would hold a connection forever. Each
+ * connection is tracked from the moment it starts waiting for a request until that request
+ * is answered or handed to the writer (headers and body: the whole request has one
+ * deadline); a sweeper thread shuts down connections that wait longer than the timeout. */
 struct conn_track {
     conn_track *prev, *next;
     int fd;
-    atomic_int_fast64_t waiting_since_ms; /* 0: not waiting for headers */
+    atomic_int_fast64_t waiting_since_ms; /* 0: no request being received */
 };
 
 static int64_t mono_ms(void)
@@ -181,6 +216,9 @@ struct request {
     bool decided;    /* the click's unique flag is settled */
     uint64_t source; /* keyed hash of the full address and User-Agent (click_source) */
     bool postback;
+    bool sync; /* stopping: the handler waits for the commit, the connection is not suspended */
+    const char *refusal, *refusal_field; /* a framing refusal to answer (static text) */
+    unsigned refusal_status;
     char *body; /* postback body, at most PB_BODY_MAX bytes; owned */
     size_t body_len;
     bool body_too_large;
@@ -268,11 +306,27 @@ static void observe_latency(srv *d, uint64_t t0)
     atomic_fetch_add_explicit(&d->lat_count, 1, memory_order_relaxed);
 }
 
-static enum MHD_Result queue(request *r, unsigned status, struct MHD_Response *resp)
+/* Every answer goes through here: the request is received, its deadline ends. */
+static enum MHD_Result queue_shared(request *r, unsigned status, struct MHD_Response *resp)
 {
+    track_waiting(r->conn, false);
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     observe_latency(r->d, r->t0_us);
     return ret;
+}
+
+/* Queues a response made for this request only. */
+static enum MHD_Result queue(request *r, unsigned status, struct MHD_Response *resp)
+{
+    if (atomic_load(&r->d->stopping) || r->refusal)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    return queue_shared(r, status, resp);
+}
+
+static enum MHD_Result queue_fixed(request *r, unsigned status, fixed_answer which)
+{
+    srv *d = r->d;
+    return queue_shared(r, status, d->fixed[atomic_load(&d->stopping) ? 1 : 0][which]);
 }
 
 static enum MHD_Result queue_text(request *r, unsigned status, const char *type, const char *body,
@@ -337,11 +391,25 @@ static enum MHD_Result collect_arg_n(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
+static enum MHD_Result last_forwarded_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+    (void)kind;
+    if (strcasecmp(key, "X-Forwarded-For") == 0 && value)
+        *(const char **)cls = value;
+    return MHD_YES;
+}
+
+/* With --trust-proxy, the last entry of the last X-Forwarded-For line: the one our proxy
+ * wrote. A proxy may append its entry to the client's line or add a line of its own
+ * (HAProxy's option forwardfor); libmicrohttpd keeps lines apart, and whatever comes
+ * before the proxy's entry is the client's to choose. */
 static void client_ip(request *r, ip_addr *ip)
 {
     memset(ip, 0, sizeof(*ip));
     if (r->d->cfg.trust_proxy) {
-        const char *xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+        const char *xff = NULL;
+        MHD_get_connection_values(r->conn, MHD_HEADER_KIND, last_forwarded_line, &xff);
         if (xff) {
             const char *last = strrchr(xff, ',');
             last = last ? last + 1 : xff;
@@ -387,6 +455,50 @@ static uint64_t click_source(const srv *d, const ip_addr *ip, const char *ua)
     return v ? v : 1;
 }
 
+/* The writer has committed r's transaction: wake whoever waits for it. */
+static void committed(request *r)
+{
+    srv *d = r->d;
+    if (!r->sync) {
+        r->state = REQ_COMMITTED;
+        MHD_resume_connection(r->conn);
+        return;
+    }
+    pthread_mutex_lock(&d->sync_lock);
+    r->state = REQ_COMMITTED; /* r may be gone once the lock is released */
+    pthread_cond_broadcast(&d->sync_done);
+    pthread_mutex_unlock(&d->sync_lock);
+}
+
+static enum MHD_Result send_redirect(request *r);
+static enum MHD_Result send_postback_result(request *r);
+
+/* Hands r (its job filled in) to the writer. The connection is suspended until the commit,
+ * except once the daemon is stopping: then this thread waits for the commit and answers, so
+ * that srv_stop, once nothing is in flight, knows no connection is suspended. */
+static enum MHD_Result hand_to_writer(request *r)
+{
+    srv *d = r->d;
+    r->state = REQ_WAITING;
+    track_waiting(r->conn, false); /* the request is received: the writer's time is ours */
+    /* Counted before `stopping` is read; srv_stop sets it before it reads the count: one
+     * of the two sees the other. */
+    atomic_fetch_add(&d->inflight, 1);
+    if (!atomic_load(&d->stopping)) {
+        MHD_suspend_connection(r->conn);
+        writer_submit(d->w, &r->job);
+        return MHD_YES;
+    }
+    r->sync = true;
+    writer_submit(d->w, &r->job);
+    pthread_mutex_lock(&d->sync_lock);
+    while (r->state != REQ_COMMITTED)
+        pthread_cond_wait(&d->sync_done, &d->sync_lock);
+    pthread_mutex_unlock(&d->sync_lock);
+    atomic_fetch_sub(&d->inflight, 1);
+    return r->postback ? send_postback_result(r) : send_redirect(r);
+}
+
 static int click_apply(store_txn *t, writer_job *job)
 {
     request *r = (request *)job;
@@ -420,8 +532,7 @@ static void click_done(writer_job *job, int rc)
                     "redirected anyway\n",
                     store_strerror(rc));
     }
-    r->state = REQ_COMMITTED;
-    MHD_resume_connection(r->conn);
+    committed(r);
 }
 
 static enum MHD_Result send_redirect(request *r)
@@ -477,7 +588,7 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
     if (rc != STORE_OK) {
         if (rc == STORE_NOTFOUND) {
             atomic_fetch_add_explicit(&d->unknown_slugs, 1, memory_order_relaxed);
-            return queue(r, MHD_HTTP_NOT_FOUND, d->not_found_link);
+            return queue_fixed(r, MHD_HTTP_NOT_FOUND, FIX_NOT_FOUND_LINK);
         }
         /* The store cannot even be read: nothing to redirect to, say so. */
         atomic_fetch_add_explicit(&d->storage_errors, 1, memory_order_relaxed);
@@ -550,13 +661,9 @@ static enum MHD_Result handle_click(request *r, const char *slug, bool head)
         atomic_fetch_add_explicit(&d->excluded, 1, memory_order_relaxed);
         return send_redirect(r);
     }
-    r->state = REQ_WAITING;
     r->job.apply = click_apply;
     r->job.done = click_done;
-    atomic_fetch_add(&d->inflight, 1);
-    MHD_suspend_connection(r->conn);
-    writer_submit(d->w, &r->job);
-    return MHD_YES;
+    return hand_to_writer(r);
 }
 
 /* ---- postbacks ------------------------------------------------------------------- */
@@ -602,8 +709,7 @@ static void postback_done(writer_job *job, int rc)
 {
     request *r = (request *)job;
     r->rc = rc;
-    r->state = REQ_COMMITTED;
-    MHD_resume_connection(r->conn);
+    committed(r);
 }
 
 static enum MHD_Result send_postback_result(request *r)
@@ -718,13 +824,9 @@ static enum MHD_Result handle_postback(request *r, bool post)
     sodium_memzero(shop.secret, sizeof(shop.secret));
     if (rc)
         return refuse(r, &err);
-    r->state = REQ_WAITING;
     r->job.apply = postback_apply;
     r->job.done = postback_done;
-    atomic_fetch_add(&d->inflight, 1);
-    MHD_suspend_connection(r->conn);
-    writer_submit(d->w, &r->job);
-    return MHD_YES;
+    return hand_to_writer(r);
 }
 
 /* ---- the report API ---------------------------------------------------------------- */
@@ -911,6 +1013,128 @@ static enum MHD_Result handle_metrics(request *r)
 
 /* ---- dispatch -------------------------------------------------------------------- */
 
+/* How the request says its body is framed: every Content-Length and Transfer-Encoding
+ * line (libmicrohttpd keeps repeated lines apart, and itself reads only the first). */
+typedef struct {
+    const char *length;   /* the first Content-Length */
+    bool length_differs;  /* another Content-Length line says something else */
+    const char *encoding; /* the first Transfer-Encoding */
+    unsigned encodings;   /* Transfer-Encoding lines */
+} framing;
+
+static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    value = value ? value : "";
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (!f->length)
+            f->length = value;
+        else if (strcmp(f->length, value))
+            f->length_differs = true;
+        if (!*value || strspn(value, "0123456789") != strlen(value))
+            f->length_differs = true; /* "5, 5", "+5" or "": not one plain length */
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        if (!f->encodings++)
+            f->encoding = value;
+    }
+    return MHD_YES;
+}
+
+/* A request whose body length is ambiguous is refused and its connection closed after the
+ * answer: a proxy in front could read the body differently, and what it takes for the next
+ * request would be smuggled past it. When libmicrohttpd can frame the body (by its first
+ * length, or as chunked when the first Transfer-Encoding is exactly that), the body is read
+ * and dropped before the answer (closing with bytes unread resets the connection, and the
+ * answer is lost); when it cannot (any other coding: it would wait for the end of the
+ * stream), the answer goes at once, which closes it.
+ * Returns true when the request was refused (*ret is then the handler's result). */
+static bool refuse_framing(request *r, enum MHD_Result *ret)
+{
+    framing f = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_framing, &f);
+    if (f.encodings && strcasecmp(f.encoding, "chunked")) {
+        *ret = api_error(r, MHD_HTTP_NOT_IMPLEMENTED, "Transfer-Encoding",
+                         "the only Transfer-Encoding understood is chunked");
+        return true;
+    }
+    bool encoding = f.encodings > 1;
+    if (encoding)
+        r->refusal = "the only Transfer-Encoding understood is chunked, given once";
+    else if (f.encodings && f.length)
+        r->refusal = "a request with both Content-Length and Transfer-Encoding is refused";
+    else if (f.length_differs)
+        r->refusal = "Content-Length must be given once, as one number";
+    if (!r->refusal)
+        return false;
+    r->refusal_field = encoding ? "Transfer-Encoding" : "Content-Length";
+    r->refusal_status = encoding ? MHD_HTTP_NOT_IMPLEMENTED : MHD_HTTP_BAD_REQUEST;
+    *ret = MHD_YES; /* answered once the body is dropped */
+    return true;
+}
+
+typedef struct {
+    size_t n, bytes, overhead; /* overhead: the bytes around each name and value */
+} tally;
+
+static enum MHD_Result count_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key;
+    (void)value;
+    tally *t = cls;
+    t->n++;
+    t->bytes += key_size + value_size + t->overhead;
+    return MHD_YES;
+}
+
+/* Refuses a request past the caps (TARGET_MAX, PARAMS_MAX, HEADERS_MAX). The sizes are
+ * counted as libmicrohttpd parsed them (decoded), so a target is never over-counted. */
+static bool refuse_size(request *r, const char *url, enum MHD_Result *ret)
+{
+    tally q = {0, strlen(url), 2}, h = {0, 0, 4}; /* "&name=value", "name: value\r\n" */
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, count_value, &q);
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, count_value, &h);
+    char why[96];
+    if (q.n > PARAMS_MAX)
+        snprintf(why, sizeof(why), "the query has more than %d parameters", PARAMS_MAX);
+    else if (q.bytes > TARGET_MAX)
+        snprintf(why, sizeof(why), "the request target is longer than %d bytes", TARGET_MAX);
+    else if (h.bytes > HEADERS_MAX)
+        snprintf(why, sizeof(why), "the request headers are larger than %d bytes", HEADERS_MAX);
+    else
+        return false;
+    bool headers = h.bytes > HEADERS_MAX && q.n <= PARAMS_MAX && q.bytes <= TARGET_MAX;
+    *ret = api_error(r, headers ? MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE : MHD_HTTP_URI_TOO_LONG,
+                     headers ? "headers" : "url", why);
+    return true;
+}
+
+/* The path of an absolute-form target ("http://host/l/slug", RFC 9112 section 3.2.2, which
+ * servers must accept); any other target as it is. */
+static const char *origin_path(const char *url)
+{
+    size_t skip = strncasecmp(url, "http://", 7) == 0    ? 7
+                  : strncasecmp(url, "https://", 8) == 0 ? 8
+                                                         : 0;
+    if (!skip)
+        return url;
+    const char *path = strchr(url + skip, '/');
+    return path ? path : "/";
+}
+
+/* A body on a route that takes none, or with a method that takes none, is read and dropped
+ * (closing with it unread would reset the connection and lose the answer), up to
+ * DISCARD_MAX. */
+static enum MHD_Result drop_body(request *r, size_t *size)
+{
+    r->body_seen += *size;
+    *size = 0;
+    return r->body_seen > DISCARD_MAX ? MHD_NO : MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -919,6 +1143,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)upload_data;
     srv *d = cls;
     request *r = *con_cls;
+    url = origin_path(url);
     if (!r) {
         r = request_new();
         if (!r)
@@ -927,8 +1152,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conn = conn;
         r->t0_us = now_us();
         *con_cls = r;
-        track_waiting(conn, false);
         atomic_fetch_add_explicit(&d->requests, 1, memory_order_relaxed);
+        enum MHD_Result ret;
+        if (refuse_framing(r, &ret) || refuse_size(r, url, &ret))
+            return ret;
         /* A postback body announced past the cap is refused before it is sent when the
          * client waits for "100 Continue": answering now (this closes the connection,
          * which is what an oversized upload deserves) spares us reading it. */
@@ -946,44 +1173,51 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_sub(&d->inflight, 1);
         return r->postback ? send_postback_result(r) : send_redirect(r);
     }
+    if (r->refusal) {
+        if (*upload_data_size)
+            return drop_body(r, upload_data_size);
+        return api_error(r, r->refusal_status, r->refusal_field, r->refusal);
+    }
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (strcmp(url, "/postback") == 0) {
         r->postback = true;
         if (*upload_data_size)
-            return post ? take_body(r, upload_data, upload_data_size) : MHD_NO;
+            return post ? take_body(r, upload_data, upload_data_size)
+                        : drop_body(r, upload_data_size);
         if (!get && !post)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_postback);
+            return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_POSTBACK);
+        if (get && r->body_seen)
+            return api_error(r, MHD_HTTP_BAD_REQUEST, "body",
+                             "a GET postback carries its fields in the query; POST a body");
         return handle_postback(r, post);
     }
-    if (*upload_data_size) {
-        *upload_data_size = 0; /* no other route takes a body */
-        return MHD_YES;
-    }
+    if (*upload_data_size)
+        return drop_body(r, upload_data_size); /* no other route takes a body */
     if (strncmp(url, "/l/", 3) == 0) {
         if (!get && !head)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_link);
+            return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_LINK);
         return handle_click(r, url + 3, head);
     }
     if (strcmp(url, "/api/v1/report") == 0) {
         if (!get)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_get);
+            return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_GET);
         return handle_report(r);
     }
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) {
         if (!get && !head)
-            return queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, d->bad_method_link);
+            return queue_fixed(r, MHD_HTTP_METHOD_NOT_ALLOWED, FIX_METHOD_LINK);
         if (url[1] == 'm')
             return handle_metrics(r);
         /* Healthy means the store answers a read, not only that HTTP is up. */
         store_txn *t;
         if (store_read_begin(d->s, &t))
-            return queue(r, MHD_HTTP_SERVICE_UNAVAILABLE, d->unhealthy);
+            return queue_fixed(r, MHD_HTTP_SERVICE_UNAVAILABLE, FIX_UNHEALTHY);
         store_read_end(t);
-        return queue(r, MHD_HTTP_OK, d->healthy);
+        return queue_fixed(r, MHD_HTTP_OK, FIX_HEALTHY);
     }
-    return queue(r, MHD_HTTP_NOT_FOUND, d->not_found);
+    return queue_fixed(r, MHD_HTTP_NOT_FOUND, FIX_NOT_FOUND);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -997,13 +1231,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     track_waiting(conn, true); /* kept alive: the next request's headers are awaited */
 }
 
-static struct MHD_Response *static_response(const char *type, const char *body)
+static struct MHD_Response *static_response(const char *type, const char *body, bool close)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
     if (resp) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        if (close)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     return resp;
 }
@@ -1024,23 +1260,46 @@ static void visits_committed(void *ctx, int rc)
 }
 
 /* A 405 that says which methods the route takes. */
-static struct MHD_Response *method_response(const char *allow)
+static struct MHD_Response *method_response(const char *allow, bool close)
 {
     struct MHD_Response *r =
-        static_response("application/json", "{\"error\":\"method not allowed\"}\n");
+        static_response("application/json", "{\"error\":\"method not allowed\"}\n", close);
     if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     return r;
 }
 
+/* Builds both sets of fixed answers; false when one is missing. */
+static bool make_responses(srv *d)
+{
+    bool ok = true;
+    for (int close = 0; close < 2; close++) {
+        struct MHD_Response **f = d->fixed[close];
+        f[FIX_NOT_FOUND_LINK] = static_response(
+            "text/html; charset=utf-8",
+            "<!doctype html><title>Link not found</title><h1>Link not found</h1>"
+            "<p>This tracking link does not exist. Check the address you were given.</p>\n",
+            close);
+        f[FIX_NOT_FOUND] =
+            static_response("application/json", "{\"error\":\"not found\"}\n", close);
+        f[FIX_HEALTHY] = static_response("application/json", "{\"status\":\"ok\"}\n", close);
+        f[FIX_UNHEALTHY] =
+            static_response("application/json", "{\"status\":\"storage unavailable\"}\n", close);
+        f[FIX_METHOD_LINK] = method_response("GET, HEAD", close);
+        f[FIX_METHOD_POSTBACK] = method_response("GET, POST", close);
+        f[FIX_METHOD_GET] = method_response("GET", close);
+        for (int i = 0; i < FIX_COUNT; i++)
+            ok = ok && f[i];
+    }
+    return ok;
+}
+
 static void destroy_responses(srv *d)
 {
-    struct MHD_Response *all[] = {d->not_found_link, d->not_found,       d->healthy,
-                                  d->unhealthy,      d->bad_method_link, d->bad_method_postback,
-                                  d->bad_method_get};
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (all[i])
-            MHD_destroy_response(all[i]);
+    for (int close = 0; close < 2; close++)
+        for (int i = 0; i < FIX_COUNT; i++)
+            if (d->fixed[close][i])
+                MHD_destroy_response(d->fixed[close][i]);
 }
 
 void srv_config_default(srv_config *c)
@@ -1100,6 +1359,8 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
     d->cfg = *cfg;
     pthread_mutex_init(&d->track_lock, NULL);
     pthread_cond_init(&d->sweeper_wake, NULL);
+    pthread_mutex_init(&d->sync_lock, NULL);
+    pthread_cond_init(&d->sync_done, NULL);
     d->ledger.lookback_ms = (int64_t)(cfg->lookback_days ? cfg->lookback_days : 30) * 86400000;
     d->ledger.coupon_priority = cfg->coupon_priority;
     if (sodium_init() < 0) {
@@ -1108,18 +1369,7 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         return -1;
     }
     randombytes_buf(d->source_key, sizeof(d->source_key));
-    d->not_found_link = static_response(
-        "text/html; charset=utf-8",
-        "<!doctype html><title>Link not found</title><h1>Link not found</h1>"
-        "<p>This tracking link does not exist. Check the address you were given.</p>\n");
-    d->not_found = static_response("application/json", "{\"error\":\"not found\"}\n");
-    d->healthy = static_response("application/json", "{\"status\":\"ok\"}\n");
-    d->unhealthy = static_response("application/json", "{\"status\":\"storage unavailable\"}\n");
-    d->bad_method_link = method_response("GET, HEAD");
-    d->bad_method_postback = method_response("GET, POST");
-    d->bad_method_get = method_response("GET");
-    if (!d->not_found_link || !d->not_found || !d->healthy || !d->unhealthy ||
-        !d->bad_method_link || !d->bad_method_postback || !d->bad_method_get) {
+    if (!make_responses(d)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -1143,9 +1393,9 @@ int srv_start(srv **out, store *s, const srv_config *cfg, char *err, size_t errl
         0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL_BYTES, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, d, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!d->mhd) {
         snprintf(err, errlen, "cannot listen on %s (address in use, or not ours?)", cfg->listen);
         goto fail;
@@ -1175,12 +1425,15 @@ void srv_stop(srv *d)
 {
     if (!d)
         return;
-    /* Stop accepting; let the writer answer every suspended request before the daemon
-     * goes (libmicrohttpd must not be stopped with suspended connections). */
+    /* Stop accepting; from now on answers close their connection and nothing is suspended
+     * (hand_to_writer). Once every suspended request has been resumed and answered, none
+     * can be suspended again, and libmicrohttpd may be stopped (it aborts if one is). No
+     * deadline here: only the service manager's stop timeout. */
+    atomic_store(&d->stopping, true);
     MHD_socket fd = MHD_quiesce_daemon(d->mhd);
-    for (int i = 0; i < 1000 && atomic_load(&d->inflight) > 0; i++)
-        usleep(10000);
-    usleep(20000); /* resumed connections get their 302 queued */
+    while (atomic_load(&d->inflight) > 0)
+        usleep(5000);
+    usleep(20000); /* the last answers leave before their connections are closed */
     pthread_mutex_lock(&d->track_lock);
     d->sweeper_stop = true;
     pthread_cond_signal(&d->sweeper_wake);
@@ -1189,9 +1442,11 @@ void srv_stop(srv *d)
     MHD_stop_daemon(d->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    writer_stop(d->w);
+    writer_stop(d->w); /* after the last job: its final flush writes the visits index */
     clicks_free(d->clk);
     destroy_responses(d);
     sodium_memzero(d->source_key, sizeof(d->source_key));
+    pthread_cond_destroy(&d->sync_done);
+    pthread_mutex_destroy(&d->sync_lock);
     free(d);
 }

@@ -2,7 +2,9 @@
  * idle.c: a hostile client for the integration tests: opens N TCP connections to
  * HOST:PORT and holds them, optionally sending a partial request (--prefix) and then one
  * more byte a second on every connection (--trickle), never finishing the request. It
- * watches every socket and reports when the server closes it.
+ * watches every socket and reports when the server closes it. A --prefix that ends the
+ * headers and announces a Content-Length makes --trickle drip the body instead (the
+ * whole-request deadline's test).
  *
  * usage: jejak-idle HOST PORT N [--prefix TEXT] [--trickle] [--hold SECONDS]
  *                   [--ready FILE]
