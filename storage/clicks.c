@@ -15,6 +15,7 @@
 #include <time.h>
 #include <xxhash.h>
 
+#include "storage/key.h"
 #include "storage/registry.h"
 #include "storage/rollup.h"
 #include "storage/text.h"
@@ -22,7 +23,7 @@
 /* A flush writes at most SLICE entries (each likely a page of its own: visitors are
  * random), so no commit carries more than SLICE extra pages and clicks never stall
  * behind a second's worth of index; FLUSH_MS bounds how late an entry can be. */
-enum { VISIT_KEY = 40, SLICE = 1024, FLUSH_MS = 200, REINDEX_MS = 60000 };
+enum { SLICE = 1024, FLUSH_MS = 200, REINDEX_MS = 60000 };
 
 typedef struct {
     bool live;
@@ -45,7 +46,7 @@ struct clicks {
     day_span span[2];
     unsigned span_next; /* the slot the next miss replaces */
     day_set days[2];    /* [0] newer, in local days of the zone */
-    uint8_t *pending;   /* VISIT_KEY bytes each */
+    uint8_t *pending;   /* KEY_VISIT_LEN bytes each */
     size_t npending, cap_pending;
     int64_t pending_max_ts;     /* newest click among pending */
     int64_t last_flush_ms;      /* the last flush of the attempt under way */
@@ -279,26 +280,17 @@ static int mark_unique(clicks *c, const rec_click *k)
     return r < 0 ? 0 : r;
 }
 
-static void be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
 static int queue_visit(clicks *c, const rec_click *k)
 {
     if (c->npending == c->cap_pending) {
         size_t cap = c->cap_pending ? c->cap_pending * 2 : 1024;
-        uint8_t *p = realloc(c->pending, cap * VISIT_KEY);
+        uint8_t *p = realloc(c->pending, cap * KEY_VISIT_LEN);
         if (!p)
             return STORE_ERROR;
         c->pending = p;
         c->cap_pending = cap;
     }
-    uint8_t *key = c->pending + c->npending++ * VISIT_KEY;
-    memcpy(key, k->visitor, 16);
-    be64(key + 16, (uint64_t)k->ts_ms);
-    memcpy(key + 24, k->id, 16);
+    key_visit(c->pending + c->npending++ * KEY_VISIT_LEN, k->visitor, k->ts_ms, k->id);
     if (k->ts_ms > c->pending_max_ts)
         c->pending_max_ts = k->ts_ms;
     return STORE_OK;
@@ -382,10 +374,10 @@ static void forget(clicks *c, const rec_click *k)
             set_del(d, pair_hash(day, k->link, k->visitor));
     }
     for (size_t i = c->npending; i-- > 0;) {
-        uint8_t *key = c->pending + i * VISIT_KEY;
-        if (memcmp(key + 24, k->id, 16) || memcmp(key, k->visitor, 16))
+        uint8_t *key = c->pending + i * KEY_VISIT_LEN;
+        if (memcmp(key + KEY_VISIT_ID, k->id, 16) || memcmp(key, k->visitor, 16))
             continue;
-        memmove(key, key + VISIT_KEY, (c->npending - i - 1) * VISIT_KEY);
+        memmove(key, key + KEY_VISIT_LEN, (c->npending - i - 1) * KEY_VISIT_LEN);
         c->npending--;
         if (i < c->flushed)
             c->flushed--;
@@ -434,21 +426,13 @@ int clicks_put_from(clicks *c, store_txn *t, rec_click *click, uint64_t source, 
 static int put_mark(store_txn *t, int64_t ts)
 {
     uint8_t b[8];
-    be64(b, (uint64_t)ts);
+    key_put_u64(b, (uint64_t)ts);
     return store_put(t, STORE_DB_META, "visits_mark", 11, b, 8, 0);
 }
 
 static int cmp_visit(const void *a, const void *b)
 {
-    return memcmp(a, b, VISIT_KEY);
-}
-
-static int64_t key_ts(const uint8_t *key)
-{
-    uint64_t ts = 0;
-    for (int i = 16; i < 24; i++)
-        ts = ts << 8 | key[i];
-    return (int64_t)ts;
+    return memcmp(a, b, KEY_VISIT_LEN);
 }
 
 int clicks_flush_visits(clicks *c, store_txn *t, bool force)
@@ -463,16 +447,16 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
     /* The oldest entries go first; sorted, the slice walks the tree in key order. */
     size_t n = force || left < SLICE ? left : SLICE;
     if (n > c->cap_sorted) {
-        uint8_t *p = realloc(c->sorted, n * VISIT_KEY);
+        uint8_t *p = realloc(c->sorted, n * KEY_VISIT_LEN);
         if (!p)
             return STORE_ERROR;
         c->sorted = p;
         c->cap_sorted = n;
     }
-    memcpy(c->sorted, c->pending + c->flushed * VISIT_KEY, n * VISIT_KEY);
-    qsort(c->sorted, n, VISIT_KEY, cmp_visit);
+    memcpy(c->sorted, c->pending + c->flushed * KEY_VISIT_LEN, n * KEY_VISIT_LEN);
+    qsort(c->sorted, n, KEY_VISIT_LEN, cmp_visit);
     for (size_t i = 0; i < n; i++) {
-        rc = store_put(t, STORE_DB_VISITS, c->sorted + i * VISIT_KEY, VISIT_KEY, "", 0, 0);
+        rc = store_put(t, STORE_DB_VISITS, c->sorted + i * KEY_VISIT_LEN, KEY_VISIT_LEN, "", 0, 0);
         if (rc)
             return rc; /* STORE_FULL: the batch is retried with the queue intact */
     }
@@ -480,7 +464,7 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
      * the queue, that is just before the oldest of them. */
     int64_t mark = c->pending_max_ts;
     for (size_t i = c->flushed + n; i < c->npending; i++) {
-        int64_t ts = key_ts(c->pending + i * VISIT_KEY) - 1;
+        int64_t ts = key_visit_ts(c->pending + i * KEY_VISIT_LEN) - 1;
         if (ts < mark)
             mark = ts;
     }
@@ -494,8 +478,8 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
 void clicks_committed(clicks *c, int rc)
 {
     if (rc == STORE_OK && c->flushed) {
-        memmove(c->pending, c->pending + c->flushed * VISIT_KEY,
-                (c->npending - c->flushed) * VISIT_KEY);
+        memmove(c->pending, c->pending + c->flushed * KEY_VISIT_LEN,
+                (c->npending - c->flushed) * KEY_VISIT_LEN);
         c->npending -= c->flushed;
         c->committed_flush_ms = c->last_flush_ms;
     }
@@ -541,13 +525,11 @@ static int reindex_one(const rec_click *k, void *arg)
     x->indexed++;
     if (k->flags & (REC_CLICK_BOT | REC_CLICK_SUSPICIOUS))
         return 0;
-    uint8_t key[VISIT_KEY];
-    memcpy(key, k->visitor, 16);
-    be64(key + 16, (uint64_t)k->ts_ms);
-    memcpy(key + 24, k->id, 16);
+    uint8_t key[KEY_VISIT_LEN];
+    key_visit(key, k->visitor, k->ts_ms, k->id);
     if (k->ts_ms > x->mark)
         x->mark = k->ts_ms;
-    return store_put(x->t, STORE_DB_VISITS, key, VISIT_KEY, "", 0, 0);
+    return store_put(x->t, STORE_DB_VISITS, key, KEY_VISIT_LEN, "", 0, 0);
 }
 
 static int reindex_chunk(store_txn *t, void *arg)
@@ -574,9 +556,7 @@ static int read_mark(store_txn *t, void *arg)
         return STORE_OK;
     if (rc || v.len != 8)
         return rc ? rc : STORE_CORRUPT;
-    const uint8_t *p = v.data;
-    for (int i = 0; i < 8; i++)
-        *mark = (int64_t)((uint64_t)*mark << 8 | p[i]);
+    *mark = (int64_t)key_get_u64(v.data);
     return STORE_OK;
 }
 
@@ -604,8 +584,7 @@ int clicks_open(clicks **out, store *s, clicks_day_fn day_fn)
     /* Index every click since shortly before the mark: clicks commit slightly out of
      * time order, and putting an entry twice is harmless. */
     int64_t from = x.mark > REINDEX_MS ? x.mark - REINDEX_MS : 0;
-    be64(x.resume, (uint64_t)from << 16);
-    memset(x.resume + 8, 0, 8);
+    key_click_from(x.resume, from);
     do {
         if (rc == STORE_OK)
             rc = store_update(s, reindex_chunk, &x);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "storage/id.h"
+#include "storage/key.h"
 #include "storage/registry.h"
 
 enum { V_ROLLUP = 1, KEY_MAX = 4 + 1 + 2 * REC_ID };
@@ -43,22 +44,8 @@ static size_t make_key(uint8_t *key, int64_t ts_ms, rollup_kind kind, const char
 {
     if (level == STORE_DB_ROLLUPS_DAY)
         ts_ms -= ts_ms % 86400000;
-    uint32_t b = (uint32_t)(ts_ms / ROLLUP_BUCKET_MS);
-    key[0] = (uint8_t)(b >> 24);
-    key[1] = (uint8_t)(b >> 16);
-    key[2] = (uint8_t)(b >> 8);
-    key[3] = (uint8_t)b;
-    key[4] = (uint8_t)kind;
-    size_t n = strnlen(name, REC_ID - 1);
-    memcpy(key + 5, name, n);
-    size_t len = 5 + n;
-    if (name2) {
-        size_t n2 = strnlen(name2, REC_ID - 1);
-        key[len++] = 0;
-        memcpy(key + len, name2, n2);
-        len += n2;
-    }
-    return len;
+    return key_rollup(key, (uint32_t)(ts_ms / ROLLUP_BUCKET_MS), (uint8_t)kind, name, name2,
+                      REC_ID);
 }
 
 static int decode(const uint8_t *p, size_t len, rollup_row *r)
@@ -71,8 +58,7 @@ static int decode(const uint8_t *p, size_t len, rollup_row *r)
     r->unique = rec_get_u64(&rd);
     r->bots = rec_get_u64(&rd);
     r->suspicious = rec_get_u64(&rd);
-    r->nmoney = (uint16_t)(rec_get_u8(&rd) << 8);
-    r->nmoney |= rec_get_u8(&rd);
+    r->nmoney = rec_get_u16(&rd);
     if (rd.bad || r->nmoney > ROLLUP_MAX_MONEY)
         return -1;
     for (unsigned i = 0; i < r->nmoney; i++) {
@@ -94,8 +80,7 @@ static size_t encode(const rollup_row *r, uint8_t *out, size_t cap)
     rec_put_u64(&w, r->unique);
     rec_put_u64(&w, r->bots);
     rec_put_u64(&w, r->suspicious);
-    rec_put_u8(&w, (uint8_t)(r->nmoney >> 8));
-    rec_put_u8(&w, (uint8_t)r->nmoney);
+    rec_put_u16(&w, r->nmoney);
     for (unsigned i = 0; i < r->nmoney; i++) {
         const rollup_money *m = &r->money[i];
         rec_put_u8(&w, m->model);
@@ -303,22 +288,12 @@ static int scan_one(const store_val *k, const store_val *v, void *arg)
     const uint8_t *p = k->data;
     if (k->len < 5 || k->len > KEY_MAX)
         return STORE_CORRUPT;
-    uint32_t b = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    uint32_t b = key_get_u32(p);
     if (b >= x->to_bucket)
         return SCAN_END;
-    char name[REC_ID] = "", name2[REC_ID] = "";
-    const uint8_t *s = p + 5, *end = p + k->len;
-    const uint8_t *nul = memchr(s, 0, (size_t)(end - s));
-    size_t n1 = (size_t)((nul ? nul : end) - s);
-    if (n1 >= REC_ID)
+    char name[REC_ID], name2[REC_ID];
+    if (key_rollup_names(p, k->len, name, name2, REC_ID))
         return STORE_CORRUPT;
-    memcpy(name, s, n1);
-    if (nul) {
-        size_t n2 = (size_t)(end - nul - 1);
-        if (n2 >= REC_ID)
-            return STORE_CORRUPT;
-        memcpy(name2, nul + 1, n2);
-    }
     static _Thread_local row_buf scan_buf;
     rollup_row *row = row_of(&scan_buf);
     if (decode(v->data, v->len, row))
@@ -350,8 +325,8 @@ static int scan_level(store_txn *t, store_db db, int64_t from_ms, int64_t to_ms,
     uint32_t from = (uint32_t)((from_ms + ROLLUP_BUCKET_MS - 1) / ROLLUP_BUCKET_MS);
     int64_t to = (to_ms + ROLLUP_BUCKET_MS - 1) / ROLLUP_BUCKET_MS;
     scan_ctx x = {fn, ctx, to > UINT32_MAX ? UINT32_MAX : (uint32_t)to};
-    uint8_t key[4] = {(uint8_t)(from >> 24), (uint8_t)(from >> 16), (uint8_t)(from >> 8),
-                      (uint8_t)from};
+    uint8_t key[4];
+    key_put_u32(key, from);
     int rc = store_each(t, db, key, 4, scan_one, &x);
     return rc == SCAN_END ? STORE_OK : rc;
 }
@@ -523,19 +498,14 @@ typedef struct {
     uint64_t rows, diffs; /* the slice's, set by each attempt */
 } rebuild_args;
 
-static uint32_t key_bucket(const store_val *k)
+static uint32_t bucket_of(const store_val *k)
 {
-    const uint8_t *p = k->data;
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return key_get_u32(k->data);
 }
 
 static void bucket_key(uint8_t key[4], int64_t ms)
 {
-    uint32_t b = (uint32_t)(ms / ROLLUP_BUCKET_MS);
-    key[0] = (uint8_t)(b >> 24);
-    key[1] = (uint8_t)(b >> 16);
-    key[2] = (uint8_t)(b >> 8);
-    key[3] = (uint8_t)b;
+    key_put_u32(key, (uint32_t)(ms / ROLLUP_BUCKET_MS));
 }
 
 /* ms at the end of the quarter hour holding ms. */
@@ -555,7 +525,7 @@ static int keep_range(const store_val *k, const store_val *v, void *arg)
     range_ctx *x = arg;
     if (k->len < 5)
         return STORE_CORRUPT;
-    if (key_bucket(k) >= x->to_bucket)
+    if (bucket_of(k) >= x->to_bucket)
         return SLICE_END;
     return keep(k, v, x->l);
 }
@@ -613,10 +583,8 @@ static size_t conv_lower(const rebuild_args *x, int64_t ts)
 
 static int choose_end(store_txn *t, rebuild_args *x)
 {
-    uint8_t from[16] = {0};
-    uint64_t a = (uint64_t)x->a << 16;
-    for (int i = 7; i >= 0; i--, a >>= 8)
-        from[i] = (uint8_t)a;
+    uint8_t from[16];
+    key_click_from(from, x->a);
     count_ctx c = {0, x->slice, 0};
     int rc = store_each(t, STORE_DB_CLICKS, from, 16, count_click_key, &c);
     if (rc && rc != SLICE_END)
@@ -761,7 +729,7 @@ static int resum_day(store_txn *t, int64_t day_ms)
 static int64_t day_of_key(const kv *e)
 {
     store_val k = {e->key, e->klen};
-    int64_t ms = (int64_t)key_bucket(&k) * ROLLUP_BUCKET_MS;
+    int64_t ms = (int64_t)bucket_of(&k) * ROLLUP_BUCKET_MS;
     return ms - ms % DAY_MS;
 }
 
@@ -955,9 +923,7 @@ static int list_conversions(store *s, rebuild_args *x)
     if (rc)
         return rc;
     int64_t newest = x->nconv ? id_click_time(x->by_id[x->nconv - 1].id) : 0;
-    uint64_t from = newest > CONV_TAIL_MS ? (uint64_t)(newest - CONV_TAIL_MS) << 16 : 0;
-    for (int i = 7; i >= 0; i--, from >>= 8)
-        x->tail_from[i] = (uint8_t)from;
+    key_click_from(x->tail_from, newest > CONV_TAIL_MS ? newest - CONV_TAIL_MS : 0);
     x->by_ts = malloc((x->nconv ? x->nconv : 1) * sizeof(*x->by_ts));
     if (!x->by_ts)
         return STORE_ERROR;
