@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "attribution/kpi.h"
 #include "attribution/money.h"
 #include "attribution/tz.h"
+#include "storage/hashmap.h"
 #include "storage/registry.h"
 #include "storage/rollup.h"
 
@@ -114,49 +114,6 @@ int report_query_parse(const report_param *p, size_t n, const char *default_tz, 
     return 0;
 }
 
-/* ---- small hash maps --------------------------------------------------------------- */
-
-/* Open addressing from a 64-bit hash to an index; the caller compares keys. */
-typedef struct {
-    uint64_t *hash;
-    uint32_t *index;
-    size_t cap, used;
-} hmap;
-
-static int hmap_grow(hmap *m)
-{
-    size_t cap = m->cap ? m->cap * 2 : 256;
-    uint64_t *h = calloc(cap, sizeof(*h));
-    uint32_t *ix = calloc(cap, sizeof(*ix));
-    if (!h || !ix) {
-        free(h);
-        free(ix);
-        return -1;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->index[i])
-            continue;
-        size_t j = (size_t)m->hash[i] & (cap - 1);
-        while (ix[j])
-            j = (j + 1) & (cap - 1);
-        h[j] = m->hash[i];
-        ix[j] = m->index[i];
-    }
-    free(m->hash);
-    free(m->index);
-    m->hash = h;
-    m->index = ix;
-    m->cap = cap;
-    return 0;
-}
-
-static void hmap_free(hmap *m)
-{
-    free(m->hash);
-    free(m->index);
-    memset(m, 0, sizeof(*m));
-}
-
 /* ---- caches of links and influencers ------------------------------------------------ */
 
 typedef struct {
@@ -239,6 +196,8 @@ typedef struct {
     int rc;
 } run_ctx;
 
+enum { MAP_FIRST = 256 }; /* the first capacity of each table */
+
 static void *grow_array(void *p, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
@@ -252,19 +211,18 @@ static void *grow_array(void *p, size_t *cap, size_t n, size_t size)
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = XXH3_64bits(s, strlen(s));
-    return h ? h : 1;
+    return hmap_hash(s, strlen(s));
 }
 
 static const inf_info *influencer(run_ctx *x, const char *id)
 {
     uint64_t h = hash_str(id);
-    if (2 * (x->inf_map.used + 1) > x->inf_map.cap && hmap_grow(&x->inf_map))
+    if (hmap_reserve(&x->inf_map))
         return NULL;
-    size_t j = (size_t)h & (x->inf_map.cap - 1);
-    for (; x->inf_map.index[j]; j = (j + 1) & (x->inf_map.cap - 1))
-        if (x->inf_map.hash[j] == h && !strcmp(x->infs[x->inf_map.index[j] - 1].id, id))
-            return &x->infs[x->inf_map.index[j] - 1];
+    size_t j = hmap_probe(&x->inf_map, h);
+    for (; hmap_taken(&x->inf_map, j); j = hmap_probe_next(&x->inf_map, h, j))
+        if (!strcmp(x->infs[*hmap_value(&x->inf_map, j)].id, id))
+            return &x->infs[*hmap_value(&x->inf_map, j)];
     inf_info *p = grow_array(x->infs, &x->capinfs, x->ninfs, sizeof(*p));
     if (!p)
         return NULL;
@@ -277,9 +235,7 @@ static const inf_info *influencer(run_ctx *x, const char *id)
         e->followers = r.followers;
         e->known = true;
     }
-    x->inf_map.hash[j] = h;
-    x->inf_map.index[j] = (uint32_t)x->ninfs;
-    x->inf_map.used++;
+    hmap_put(&x->inf_map, j, h, (uint32_t)(x->ninfs - 1));
     return e;
 }
 
@@ -293,12 +249,12 @@ static const char *tier_of(run_ctx *x, const char *inf)
 static const link_info *link_of(run_ctx *x, const char *slug)
 {
     uint64_t h = hash_str(slug);
-    if (2 * (x->link_map.used + 1) > x->link_map.cap && hmap_grow(&x->link_map))
+    if (hmap_reserve(&x->link_map))
         return NULL;
-    size_t j = (size_t)h & (x->link_map.cap - 1);
-    for (; x->link_map.index[j]; j = (j + 1) & (x->link_map.cap - 1))
-        if (x->link_map.hash[j] == h && !strcmp(x->links[x->link_map.index[j] - 1].slug, slug))
-            return &x->links[x->link_map.index[j] - 1];
+    size_t j = hmap_probe(&x->link_map, h);
+    for (; hmap_taken(&x->link_map, j); j = hmap_probe_next(&x->link_map, h, j))
+        if (!strcmp(x->links[*hmap_value(&x->link_map, j)].slug, slug))
+            return &x->links[*hmap_value(&x->link_map, j)];
     link_info *p = grow_array(x->links, &x->caplinks, x->nlinks, sizeof(*p));
     if (!p)
         return NULL;
@@ -317,9 +273,7 @@ static const link_info *link_of(run_ctx *x, const char *slug)
         strcpy(e->influencer, "(unknown)");
         strcpy(e->campaign, "(unknown)");
     }
-    x->link_map.hash[j] = h;
-    x->link_map.index[j] = (uint32_t)x->nlinks;
-    x->link_map.used++;
+    hmap_put(&x->link_map, j, h, (uint32_t)(x->nlinks - 1));
     e->tier = tier_of(x, e->influencer);
     return e;
 }
@@ -361,12 +315,12 @@ static group_acc *group_for(run_ctx *x, const dims *d)
     const char *k0 = d->v[x->q->by[0]], *k1 = x->q->nby > 1 ? d->v[x->q->by[1]] : "";
     snprintf(key, sizeof(key), "%s\x1f%s", k0, k1);
     uint64_t h = hash_str(key);
-    if (2 * (x->group_map.used + 1) > x->group_map.cap && hmap_grow(&x->group_map))
+    if (hmap_reserve(&x->group_map))
         return NULL;
-    size_t j = (size_t)h & (x->group_map.cap - 1);
-    for (; x->group_map.index[j]; j = (j + 1) & (x->group_map.cap - 1)) {
-        group_acc *g = &x->groups[x->group_map.index[j] - 1];
-        if (x->group_map.hash[j] == h && !strcmp(g->g.key[0], k0) && !strcmp(g->g.key[1], k1))
+    size_t j = hmap_probe(&x->group_map, h);
+    for (; hmap_taken(&x->group_map, j); j = hmap_probe_next(&x->group_map, h, j)) {
+        group_acc *g = &x->groups[*hmap_value(&x->group_map, j)];
+        if (!strcmp(g->g.key[0], k0) && !strcmp(g->g.key[1], k1))
             return g;
     }
     group_acc *p = grow_array(x->groups, &x->capgroups, x->ngroups, sizeof(*p));
@@ -377,9 +331,7 @@ static group_acc *group_for(run_ctx *x, const dims *d)
     memset(g, 0, sizeof(*g));
     snprintf(g->g.key[0], sizeof(g->g.key[0]), "%s", k0);
     snprintf(g->g.key[1], sizeof(g->g.key[1]), "%s", k1);
-    x->group_map.hash[j] = h;
-    x->group_map.index[j] = (uint32_t)x->ngroups;
-    x->group_map.used++;
+    hmap_put(&x->group_map, j, h, (uint32_t)(x->ngroups - 1));
     return g;
 }
 
@@ -413,13 +365,13 @@ static int add_weight(run_ctx *x, const char *inf, const char *camp, int64_t day
     char key[3 * REC_ID + 24];
     snprintf(key, sizeof(key), "%s\x1f%s\x1f%lld\x1f%u", inf, camp, (long long)day, g);
     uint64_t h = hash_str(key);
-    if (2 * (x->weight_map.used + 1) > x->weight_map.cap && hmap_grow(&x->weight_map))
+    if (hmap_reserve(&x->weight_map))
         return STORE_ERROR;
-    size_t j = (size_t)h & (x->weight_map.cap - 1);
-    for (; x->weight_map.index[j]; j = (j + 1) & (x->weight_map.cap - 1)) {
-        weight *w = &x->weights[x->weight_map.index[j] - 1];
-        if (x->weight_map.hash[j] == h && w->group == g && w->day == day &&
-            !strcmp(w->influencer, inf) && !strcmp(w->campaign, camp)) {
+    size_t j = hmap_probe(&x->weight_map, h);
+    for (; hmap_taken(&x->weight_map, j); j = hmap_probe_next(&x->weight_map, h, j)) {
+        weight *w = &x->weights[*hmap_value(&x->weight_map, j)];
+        if (w->group == g && w->day == day && !strcmp(w->influencer, inf) &&
+            !strcmp(w->campaign, camp)) {
             w->clicks += clicks;
             return STORE_OK;
         }
@@ -434,9 +386,7 @@ static int add_weight(run_ctx *x, const char *inf, const char *camp, int64_t day
     w->day = day;
     w->group = g;
     w->clicks = clicks;
-    x->weight_map.hash[j] = h;
-    x->weight_map.index[j] = (uint32_t)x->nweights;
-    x->weight_map.used++;
+    hmap_put(&x->weight_map, j, h, (uint32_t)(x->nweights - 1));
     return STORE_OK;
 }
 
@@ -741,6 +691,10 @@ int report_run(store_txn *t, const report_query *q, report_result *out)
 {
     memset(out, 0, sizeof(*out));
     run_ctx x = {.t = t, .q = q};
+    hmap_init(&x.link_map, MAP_FIRST, true);
+    hmap_init(&x.inf_map, MAP_FIRST, true);
+    hmap_init(&x.group_map, MAP_FIRST, true);
+    hmap_init(&x.weight_map, MAP_FIRST, true);
     for (int i = 0; i < q->nby; i++) {
         x.link_level |= q->by[i] == DIM_LINK || q->by[i] == DIM_SOURCE || q->by[i] == DIM_MEDIUM ||
                         q->by[i] == DIM_CONTENT;

@@ -1,7 +1,7 @@
 /*
  * clicks.c: the click write path (see clicks.h for why it is shaped this way).
  *
- * The unique set is open addressing over 64-bit xxh3 hashes of (day, link, visitor); a
+ * The unique set is a set of 64-bit xxh3 hashes of (day, link, visitor) (hashmap.h); a
  * false "not unique" needs a 64-bit collision among one day's pairs. Days are local days of
  * the store's zone (config tz, read once per batch, through the day function the caller
  * gives: storage does not know zones). Two days are kept so that a click stamped just
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <xxhash.h>
 
+#include "storage/hashmap.h"
 #include "storage/key.h"
 #include "storage/registry.h"
 #include "storage/rollup.h"
@@ -28,9 +28,10 @@ enum { SLICE = 1024, FLUSH_MS = 200, REINDEX_MS = 60000 };
 typedef struct {
     bool live;
     int64_t day;
-    uint64_t *slot;
-    size_t cap, used;
+    hmap set; /* xxh3 of (day, link, visitor); values unused */
 } day_set;
+
+enum { DAY_SET_FIRST = 4096, FLOOD_FIRST = 1024 };
 
 /* A local day of the store's zone and its UTC bounds, as the day function gave them. */
 typedef struct {
@@ -57,11 +58,7 @@ struct clicks {
     /* Flood detection: clicks per (source, link) in the current minute. */
     unsigned flood_limit; /* 0 = off */
     int64_t flood_minute;
-    struct flood_slot {
-        uint64_t key;
-        uint32_t count;
-    } * flood;
-    size_t flood_cap, flood_used;
+    hmap flood; /* xxh3 of (source, link) -> clicks this minute */
     /* This batch's rollup counts, per (bucket, link). */
     struct pending_row {
         int64_t bucket;
@@ -81,41 +78,19 @@ static bool flooded(clicks *c, const rec_click *k, uint64_t source)
     int64_t minute = k->ts_ms / 60000;
     if (minute > c->flood_minute) {
         c->flood_minute = minute;
-        if (c->flood)
-            memset(c->flood, 0, c->flood_cap * sizeof(*c->flood));
-        c->flood_used = 0;
+        hmap_clear(&c->flood);
     }
-    if (2 * (c->flood_used + 1) > c->flood_cap) {
-        size_t cap = c->flood_cap ? c->flood_cap * 2 : 1024;
-        struct flood_slot *t = calloc(cap, sizeof(*t));
-        if (!t)
-            return false;
-        for (size_t i = 0; i < c->flood_cap; i++) {
-            if (!c->flood[i].key)
-                continue;
-            size_t j = (size_t)c->flood[i].key & (cap - 1);
-            while (t[j].key)
-                j = (j + 1) & (cap - 1);
-            t[j] = c->flood[i];
-        }
-        free(c->flood);
-        c->flood = t;
-        c->flood_cap = cap;
-    }
+    if (hmap_reserve(&c->flood))
+        return false;
     uint8_t buf[8 + REC_ID];
     size_t n = strnlen(k->link, REC_ID - 1);
     memcpy(buf, &source, 8);
     memcpy(buf + 8, k->link, n);
-    uint64_t key = XXH3_64bits(buf, 8 + n);
-    key = key ? key : 1;
-    size_t j = (size_t)key & (c->flood_cap - 1);
-    while (c->flood[j].key && c->flood[j].key != key)
-        j = (j + 1) & (c->flood_cap - 1);
-    if (!c->flood[j].key) {
-        c->flood[j].key = key;
-        c->flood_used++;
-    }
-    return ++c->flood[j].count > c->flood_limit;
+    uint64_t key = hmap_hash(buf, 8 + n);
+    size_t j = hmap_probe(&c->flood, key);
+    if (!hmap_taken(&c->flood, j))
+        hmap_put(&c->flood, j, key, 0);
+    return ++*hmap_value(&c->flood, j) > c->flood_limit;
 }
 
 void clicks_set_flood_limit(clicks *c, unsigned per_minute)
@@ -125,68 +100,16 @@ void clicks_set_flood_limit(clicks *c, unsigned per_minute)
 
 static void set_free(day_set *d)
 {
-    free(d->slot);
+    hmap_free(&d->set);
     memset(d, 0, sizeof(*d));
 }
 
-/* Inserts h; returns 1 if new, 0 if present, -1 on allocation failure. */
-static int set_add(day_set *d, uint64_t h)
+static void set_start(day_set *d, int64_t day)
 {
-    if (h == 0)
-        h = 1; /* 0 marks an empty slot */
-    if (2 * (d->used + 1) > d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 4096;
-        uint64_t *slot = calloc(cap, sizeof(*slot));
-        if (!slot)
-            return -1;
-        for (size_t i = 0; i < d->cap; i++) {
-            if (!d->slot[i])
-                continue;
-            size_t j = (size_t)d->slot[i] & (cap - 1);
-            while (slot[j])
-                j = (j + 1) & (cap - 1);
-            slot[j] = d->slot[i];
-        }
-        free(d->slot);
-        d->slot = slot;
-        d->cap = cap;
-    }
-    size_t j = (size_t)h & (d->cap - 1);
-    while (d->slot[j]) {
-        if (d->slot[j] == h)
-            return 0;
-        j = (j + 1) & (d->cap - 1);
-    }
-    d->slot[j] = h;
-    d->used++;
-    return 1;
-}
-
-/* Removes h, shifting later entries of its run back so that lookups still find them. */
-static void set_del(day_set *d, uint64_t h)
-{
-    if (h == 0)
-        h = 1;
-    if (!d->cap)
-        return;
-    size_t mask = d->cap - 1, i = (size_t)h & mask;
-    while (d->slot[i] != h) {
-        if (!d->slot[i])
-            return;
-        i = (i + 1) & mask;
-    }
-    d->slot[i] = 0;
-    d->used--;
-    for (size_t j = (i + 1) & mask; d->slot[j]; j = (j + 1) & mask) {
-        size_t home = (size_t)d->slot[j] & mask;
-        /* The entry at j may move to the hole at i unless its home lies in (i, j]. */
-        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (stays)
-            continue;
-        d->slot[i] = d->slot[j];
-        d->slot[j] = 0;
-        i = j;
-    }
+    memset(d, 0, sizeof(*d));
+    hmap_init(&d->set, DAY_SET_FIRST, false);
+    d->live = true;
+    d->day = day;
 }
 
 static day_set *set_for_existing(clicks *c, int64_t day)
@@ -207,14 +130,11 @@ static day_set *set_for(clicks *c, int64_t day)
     if (!c->days[0].live || day > c->days[0].day) {
         set_free(&c->days[1]);
         c->days[1] = c->days[0];
-        memset(&c->days[0], 0, sizeof(c->days[0]));
-        c->days[0].live = true;
-        c->days[0].day = day;
+        set_start(&c->days[0], day);
         return &c->days[0];
     }
     if (day == c->days[0].day - 1 && !c->days[1].live) {
-        c->days[1].live = true;
-        c->days[1].day = day;
+        set_start(&c->days[1], day);
         return &c->days[1];
     }
     return NULL;
@@ -227,7 +147,7 @@ static uint64_t pair_hash(int64_t day, const char *link, const uint8_t visitor[1
     memcpy(buf, &day, 8);
     memcpy(buf + 8, visitor, 16);
     memcpy(buf + 24, link, n);
-    return XXH3_64bits(buf, 24 + n);
+    return hmap_hash(buf, 24 + n);
 }
 
 static int64_t utc_days(const char *zone, int64_t utc_ms, int64_t *start_ms, int64_t *end_ms)
@@ -276,7 +196,7 @@ static int mark_unique(clicks *c, const rec_click *k)
     day_set *d = set_for(c, day);
     if (!d)
         return 0; /* older than yesterday: a clock far behind; never count it twice */
-    int r = set_add(d, pair_hash(day, k->link, k->visitor));
+    int r = hmap_add(&d->set, pair_hash(day, k->link, k->visitor));
     return r < 0 ? 0 : r;
 }
 
@@ -371,7 +291,7 @@ static void forget(clicks *c, const rec_click *k)
         int64_t day = local_day(c, k->ts_ms);
         day_set *d = set_for_existing(c, day);
         if (d)
-            set_del(d, pair_hash(day, k->link, k->visitor));
+            hmap_del(&d->set, pair_hash(day, k->link, k->visitor));
     }
     for (size_t i = c->npending; i-- > 0;) {
         uint8_t *key = c->pending + i * KEY_VISIT_LEN;
@@ -506,7 +426,7 @@ static int rebuild_one(const rec_click *k, void *arg)
         REC_CLICK_UNIQUE) {
         int64_t day = local_day(x->c, k->ts_ms);
         day_set *d = set_for(x->c, day);
-        if (d && set_add(d, pair_hash(day, k->link, k->visitor)) < 0)
+        if (d && hmap_add(&d->set, pair_hash(day, k->link, k->visitor)) < 0)
             return STORE_ERROR;
     }
     return 0;
@@ -566,6 +486,7 @@ int clicks_open(clicks **out, store *s, clicks_day_fn day_fn)
     if (!c)
         return STORE_ERROR;
     c->s = s;
+    hmap_init(&c->flood, FLOOD_FIRST, true);
     c->day_fn = day_fn ? day_fn : utc_days;
     c->last_flush_ms = c->committed_flush_ms = text_now_ms();
     scan_ctx x = {.c = c};
@@ -607,7 +528,7 @@ void clicks_free(clicks *c)
     set_free(&c->days[1]);
     free(c->pending);
     free(c->sorted);
-    free(c->flood);
+    hmap_free(&c->flood);
     free(c->rows);
     free(c);
 }
