@@ -26,13 +26,14 @@ void report_add_checked(int64_t *sum, int64_t v, uint8_t *overflow, uint8_t bit)
 /* ---- caches of links and influencers ------------------------------------------------ */
 
 typedef struct {
-    char slug[REC_ID], influencer[REC_ID], campaign[REC_ID];
+    char slug[REC_ID]; /* first: the name a named cache finds it by */
+    char influencer[REC_ID], campaign[REC_ID];
     char source[REC_UTM], medium[REC_UTM], content[REC_UTM];
     const char *tier;
 } link_info;
 
 typedef struct {
-    char id[REC_ID];
+    char id[REC_ID]; /* first: the name a named cache finds it by */
     uint64_t followers;
     bool known;
 } inf_info;
@@ -51,15 +52,19 @@ typedef struct {
     uint64_t clicks;
 } weight;
 
+/* Entries looked up by the name they start with (link_info, inf_info): each is read from
+ * the registry once per report. */
+typedef struct {
+    char *items; /* n entries of size bytes */
+    size_t n, cap, size;
+    hmap map; /* hash of the name -> index */
+} named;
+
 typedef struct {
     store_txn *t;
     const report_query *q;
-    link_info *links;
-    size_t nlinks, caplinks;
-    hmap link_map;
-    inf_info *infs;
-    size_t ninfs, capinfs;
-    hmap inf_map;
+    named links; /* of link_info */
+    named infs;  /* of inf_info */
     rec_paymodel *pays;
     size_t npays, cappays;
     group_acc *groups;
@@ -93,28 +98,57 @@ static uint64_t hash_str(const char *s)
     return hmap_hash(s, strlen(s));
 }
 
-static const inf_info *influencer(run_ctx *x, const char *id)
+/* The entry named name (its first name_cap bytes), *fresh telling whether it was just
+ * added (zeroed but for its name); NULL when memory ran out. */
+static void *named_get(named *c, const char *name, size_t name_cap, bool *fresh)
 {
-    uint64_t h = hash_str(id);
-    if (hmap_reserve(&x->inf_map))
+    uint64_t h = hash_str(name);
+    if (hmap_reserve(&c->map))
         return NULL;
-    size_t j = hmap_probe(&x->inf_map, h);
-    for (; hmap_taken(&x->inf_map, j); j = hmap_probe_next(&x->inf_map, h, j))
-        if (!strcmp(x->infs[*hmap_value(&x->inf_map, j)].id, id))
-            return &x->infs[*hmap_value(&x->inf_map, j)];
-    inf_info *p = grow_array(x->infs, &x->capinfs, x->ninfs, sizeof(*p));
+    size_t j = hmap_probe(&c->map, h);
+    for (; hmap_taken(&c->map, j); j = hmap_probe_next(&c->map, h, j)) {
+        char *e = c->items + *hmap_value(&c->map, j) * c->size;
+        if (!strcmp(e, name)) {
+            *fresh = false;
+            return e;
+        }
+    }
+    char *p = grow_array(c->items, &c->cap, c->n, c->size);
     if (!p)
         return NULL;
-    x->infs = p;
-    inf_info *e = &x->infs[x->ninfs++];
-    memset(e, 0, sizeof(*e));
-    snprintf(e->id, sizeof(e->id), "%s", id);
+    c->items = p;
+    char *e = p + c->n * c->size;
+    memset(e, 0, c->size);
+    snprintf(e, name_cap, "%s", name);
+    hmap_put(&c->map, j, h, (uint32_t)c->n++);
+    *fresh = true;
+    return e;
+}
+
+static void named_init(named *c, size_t size)
+{
+    memset(c, 0, sizeof(*c));
+    c->size = size;
+    hmap_init(&c->map, MAP_FIRST, true);
+}
+
+static void named_free(named *c)
+{
+    free(c->items);
+    hmap_free(&c->map);
+}
+
+static const inf_info *influencer(run_ctx *x, const char *id)
+{
+    bool fresh;
+    inf_info *e = named_get(&x->infs, id, REC_ID, &fresh);
+    if (!e || !fresh)
+        return e;
     rec_influencer r;
     if (reg_get_influencer(x->t, id, &r) == STORE_OK) {
         e->followers = r.followers;
         e->known = true;
     }
-    hmap_put(&x->inf_map, j, h, (uint32_t)(x->ninfs - 1));
     return e;
 }
 
@@ -127,20 +161,10 @@ static const char *tier_of(run_ctx *x, const char *inf)
 
 static const link_info *link_of(run_ctx *x, const char *slug)
 {
-    uint64_t h = hash_str(slug);
-    if (hmap_reserve(&x->link_map))
-        return NULL;
-    size_t j = hmap_probe(&x->link_map, h);
-    for (; hmap_taken(&x->link_map, j); j = hmap_probe_next(&x->link_map, h, j))
-        if (!strcmp(x->links[*hmap_value(&x->link_map, j)].slug, slug))
-            return &x->links[*hmap_value(&x->link_map, j)];
-    link_info *p = grow_array(x->links, &x->caplinks, x->nlinks, sizeof(*p));
-    if (!p)
-        return NULL;
-    x->links = p;
-    link_info *e = &x->links[x->nlinks++];
-    memset(e, 0, sizeof(*e));
-    snprintf(e->slug, sizeof(e->slug), "%s", slug);
+    bool fresh;
+    link_info *e = named_get(&x->links, slug, REC_ID, &fresh);
+    if (!e || !fresh)
+        return e;
     static _Thread_local rec_link l;
     if (reg_get_link(x->t, slug, &l) == STORE_OK) {
         memcpy(e->influencer, l.influencer, sizeof(e->influencer));
@@ -152,7 +176,6 @@ static const link_info *link_of(run_ctx *x, const char *slug)
         strcpy(e->influencer, "(unknown)");
         strcpy(e->campaign, "(unknown)");
     }
-    hmap_put(&x->link_map, j, h, (uint32_t)(x->nlinks - 1));
     e->tier = tier_of(x, e->influencer);
     return e;
 }
@@ -523,13 +546,11 @@ static int on_cost(const rec_cost *c, void *arg)
 
 static void run_free(run_ctx *x)
 {
-    free(x->links);
-    free(x->infs);
+    named_free(&x->links);
+    named_free(&x->infs);
     free(x->pays);
     free(x->weights);
     free(x->starts);
-    hmap_free(&x->link_map);
-    hmap_free(&x->inf_map);
     hmap_free(&x->group_map);
     hmap_free(&x->weight_map);
 }
@@ -540,8 +561,8 @@ int report_aggregate(store_txn *t, const report_query *q, report_groups *out)
     if (q->to_day < q->from_day || q->to_day - q->from_day > 3660)
         return STORE_ERROR;
     run_ctx x = {.t = t, .q = q};
-    hmap_init(&x.link_map, MAP_FIRST, true);
-    hmap_init(&x.inf_map, MAP_FIRST, true);
+    named_init(&x.links, sizeof(link_info));
+    named_init(&x.infs, sizeof(inf_info));
     hmap_init(&x.group_map, MAP_FIRST, true);
     hmap_init(&x.weight_map, MAP_FIRST, true);
     for (int i = 0; i < q->nby; i++) {
