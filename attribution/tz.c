@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/key.h"
 #include "storage/text.h"
 
 enum { NAME_MAX_LEN = 64, MAX_ZONES = 128, MAX_TYPES = 256, FILE_MAX = 1 << 20 };
@@ -241,14 +242,10 @@ static bool footer_dst(const tz_zone *z, int64_t t)
 
 /* ---- the TZif file ------------------------------------------------------------------- */
 
+/* A TZif integer: n = 4 (signed 32-bit) or 8. */
 static int64_t be(const uint8_t *p, int n)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    if (n == 4)
-        return (int32_t)(uint32_t)v;
-    return (int64_t)v;
+    return n == 4 ? (int32_t)key_get_u32(p) : (int64_t)key_get_u64(p);
 }
 
 static void zone_free(tz_zone *z)

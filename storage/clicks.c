@@ -1,7 +1,7 @@
 /*
  * clicks.c: the click write path (see clicks.h for why it is shaped this way).
  *
- * The unique set is open addressing over 64-bit xxh3 hashes of (day, link, visitor); a
+ * The unique set is a set of 64-bit xxh3 hashes of (day, link, visitor) (hashmap.h); a
  * false "not unique" needs a 64-bit collision among one day's pairs. Days are local days of
  * the store's zone (config tz, read once per batch, through the day function the caller
  * gives: storage does not know zones). Two days are kept so that a click stamped just
@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <xxhash.h>
 
+#include "storage/hashmap.h"
+#include "storage/key.h"
 #include "storage/registry.h"
 #include "storage/rollup.h"
 #include "storage/text.h"
@@ -22,14 +23,15 @@
 /* A flush writes at most SLICE entries (each likely a page of its own: visitors are
  * random), so no commit carries more than SLICE extra pages and clicks never stall
  * behind a second's worth of index; FLUSH_MS bounds how late an entry can be. */
-enum { VISIT_KEY = 40, SLICE = 1024, FLUSH_MS = 200, REINDEX_MS = 60000 };
+enum { SLICE = 1024, FLUSH_MS = 200, REINDEX_MS = 60000 };
 
 typedef struct {
     bool live;
     int64_t day;
-    uint64_t *slot;
-    size_t cap, used;
+    hmap set; /* xxh3 of (day, link, visitor); values unused */
 } day_set;
+
+enum { DAY_SET_FIRST = 4096, FLOOD_FIRST = 1024 };
 
 /* A local day of the store's zone and its UTC bounds, as the day function gave them. */
 typedef struct {
@@ -45,7 +47,7 @@ struct clicks {
     day_span span[2];
     unsigned span_next; /* the slot the next miss replaces */
     day_set days[2];    /* [0] newer, in local days of the zone */
-    uint8_t *pending;   /* VISIT_KEY bytes each */
+    uint8_t *pending;   /* KEY_VISIT_LEN bytes each */
     size_t npending, cap_pending;
     size_t npending_committed;  /* entries [0, this) are of clicks that committed */
     int64_t pending_max_ts;     /* newest click among pending */
@@ -57,11 +59,7 @@ struct clicks {
     /* Flood detection: clicks per (source, link) in the current minute. */
     unsigned flood_limit; /* 0 = off */
     int64_t flood_minute;
-    struct flood_slot {
-        uint64_t key;
-        uint32_t count;
-    } * flood;
-    size_t flood_cap, flood_used;
+    hmap flood; /* xxh3 of (source, link) -> clicks this minute */
     /* This batch's rollup counts, per (bucket, link). */
     struct pending_row {
         int64_t bucket;
@@ -81,41 +79,19 @@ static bool flooded(clicks *c, const rec_click *k, uint64_t source)
     int64_t minute = k->ts_ms / 60000;
     if (minute > c->flood_minute) {
         c->flood_minute = minute;
-        if (c->flood)
-            memset(c->flood, 0, c->flood_cap * sizeof(*c->flood));
-        c->flood_used = 0;
+        hmap_clear(&c->flood);
     }
-    if (2 * (c->flood_used + 1) > c->flood_cap) {
-        size_t cap = c->flood_cap ? c->flood_cap * 2 : 1024;
-        struct flood_slot *t = calloc(cap, sizeof(*t));
-        if (!t)
-            return false;
-        for (size_t i = 0; i < c->flood_cap; i++) {
-            if (!c->flood[i].key)
-                continue;
-            size_t j = (size_t)c->flood[i].key & (cap - 1);
-            while (t[j].key)
-                j = (j + 1) & (cap - 1);
-            t[j] = c->flood[i];
-        }
-        free(c->flood);
-        c->flood = t;
-        c->flood_cap = cap;
-    }
+    if (hmap_reserve(&c->flood))
+        return false;
     uint8_t buf[8 + REC_ID];
     size_t n = strnlen(k->link, REC_ID - 1);
     memcpy(buf, &source, 8);
     memcpy(buf + 8, k->link, n);
-    uint64_t key = XXH3_64bits(buf, 8 + n);
-    key = key ? key : 1;
-    size_t j = (size_t)key & (c->flood_cap - 1);
-    while (c->flood[j].key && c->flood[j].key != key)
-        j = (j + 1) & (c->flood_cap - 1);
-    if (!c->flood[j].key) {
-        c->flood[j].key = key;
-        c->flood_used++;
-    }
-    return ++c->flood[j].count > c->flood_limit;
+    uint64_t key = hmap_hash(buf, 8 + n);
+    size_t j = hmap_probe(&c->flood, key);
+    if (!hmap_taken(&c->flood, j))
+        hmap_put(&c->flood, j, key, 0);
+    return ++*hmap_value(&c->flood, j) > c->flood_limit;
 }
 
 void clicks_set_flood_limit(clicks *c, unsigned per_minute)
@@ -125,68 +101,16 @@ void clicks_set_flood_limit(clicks *c, unsigned per_minute)
 
 static void set_free(day_set *d)
 {
-    free(d->slot);
+    hmap_free(&d->set);
     memset(d, 0, sizeof(*d));
 }
 
-/* Inserts h; returns 1 if new, 0 if present, -1 on allocation failure. */
-static int set_add(day_set *d, uint64_t h)
+static void set_start(day_set *d, int64_t day)
 {
-    if (h == 0)
-        h = 1; /* 0 marks an empty slot */
-    if (2 * (d->used + 1) > d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 4096;
-        uint64_t *slot = calloc(cap, sizeof(*slot));
-        if (!slot)
-            return -1;
-        for (size_t i = 0; i < d->cap; i++) {
-            if (!d->slot[i])
-                continue;
-            size_t j = (size_t)d->slot[i] & (cap - 1);
-            while (slot[j])
-                j = (j + 1) & (cap - 1);
-            slot[j] = d->slot[i];
-        }
-        free(d->slot);
-        d->slot = slot;
-        d->cap = cap;
-    }
-    size_t j = (size_t)h & (d->cap - 1);
-    while (d->slot[j]) {
-        if (d->slot[j] == h)
-            return 0;
-        j = (j + 1) & (d->cap - 1);
-    }
-    d->slot[j] = h;
-    d->used++;
-    return 1;
-}
-
-/* Removes h, shifting later entries of its run back so that lookups still find them. */
-static void set_del(day_set *d, uint64_t h)
-{
-    if (h == 0)
-        h = 1;
-    if (!d->cap)
-        return;
-    size_t mask = d->cap - 1, i = (size_t)h & mask;
-    while (d->slot[i] != h) {
-        if (!d->slot[i])
-            return;
-        i = (i + 1) & mask;
-    }
-    d->slot[i] = 0;
-    d->used--;
-    for (size_t j = (i + 1) & mask; d->slot[j]; j = (j + 1) & mask) {
-        size_t home = (size_t)d->slot[j] & mask;
-        /* The entry at j may move to the hole at i unless its home lies in (i, j]. */
-        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (stays)
-            continue;
-        d->slot[i] = d->slot[j];
-        d->slot[j] = 0;
-        i = j;
-    }
+    memset(d, 0, sizeof(*d));
+    hmap_init(&d->set, DAY_SET_FIRST, false);
+    d->live = true;
+    d->day = day;
 }
 
 static day_set *set_for_existing(clicks *c, int64_t day)
@@ -207,14 +131,11 @@ static day_set *set_for(clicks *c, int64_t day)
     if (!c->days[0].live || day > c->days[0].day) {
         set_free(&c->days[1]);
         c->days[1] = c->days[0];
-        memset(&c->days[0], 0, sizeof(c->days[0]));
-        c->days[0].live = true;
-        c->days[0].day = day;
+        set_start(&c->days[0], day);
         return &c->days[0];
     }
     if (day == c->days[0].day - 1 && !c->days[1].live) {
-        c->days[1].live = true;
-        c->days[1].day = day;
+        set_start(&c->days[1], day);
         return &c->days[1];
     }
     return NULL;
@@ -227,7 +148,7 @@ static uint64_t pair_hash(int64_t day, const char *link, const uint8_t visitor[1
     memcpy(buf, &day, 8);
     memcpy(buf + 8, visitor, 16);
     memcpy(buf + 24, link, n);
-    return XXH3_64bits(buf, 24 + n);
+    return hmap_hash(buf, 24 + n);
 }
 
 static int64_t utc_days(const char *zone, int64_t utc_ms, int64_t *start_ms, int64_t *end_ms)
@@ -276,30 +197,21 @@ static int mark_unique(clicks *c, const rec_click *k)
     day_set *d = set_for(c, day);
     if (!d)
         return 0; /* older than yesterday: a clock far behind; never count it twice */
-    int r = set_add(d, pair_hash(day, k->link, k->visitor));
+    int r = hmap_add(&d->set, pair_hash(day, k->link, k->visitor));
     return r < 0 ? 0 : r;
-}
-
-static void be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
 }
 
 static int queue_visit(clicks *c, const rec_click *k)
 {
     if (c->npending == c->cap_pending) {
         size_t cap = c->cap_pending ? c->cap_pending * 2 : 1024;
-        uint8_t *p = realloc(c->pending, cap * VISIT_KEY);
+        uint8_t *p = realloc(c->pending, cap * KEY_VISIT_LEN);
         if (!p)
             return STORE_ERROR;
         c->pending = p;
         c->cap_pending = cap;
     }
-    uint8_t *key = c->pending + c->npending++ * VISIT_KEY;
-    memcpy(key, k->visitor, 16);
-    be64(key + 16, (uint64_t)k->ts_ms);
-    memcpy(key + 24, k->id, 16);
+    key_visit(c->pending + c->npending++ * KEY_VISIT_LEN, k->visitor, k->ts_ms, k->id);
     if (k->ts_ms > c->pending_max_ts)
         c->pending_max_ts = k->ts_ms;
     return STORE_OK;
@@ -380,13 +292,13 @@ static void forget(clicks *c, const rec_click *k)
         int64_t day = local_day(c, k->ts_ms);
         day_set *d = set_for_existing(c, day);
         if (d)
-            set_del(d, pair_hash(day, k->link, k->visitor));
+            hmap_del(&d->set, pair_hash(day, k->link, k->visitor));
     }
     for (size_t i = c->npending; i-- > 0;) {
-        uint8_t *key = c->pending + i * VISIT_KEY;
-        if (memcmp(key + 24, k->id, 16) || memcmp(key, k->visitor, 16))
+        uint8_t *key = c->pending + i * KEY_VISIT_LEN;
+        if (memcmp(key + KEY_VISIT_ID, k->id, 16) || memcmp(key, k->visitor, 16))
             continue;
-        memmove(key, key + VISIT_KEY, (c->npending - i - 1) * VISIT_KEY);
+        memmove(key, key + KEY_VISIT_LEN, (c->npending - i - 1) * KEY_VISIT_LEN);
         c->npending--;
         if (i < c->flushed)
             c->flushed--;
@@ -437,21 +349,13 @@ int clicks_put_from(clicks *c, store_txn *t, rec_click *click, uint64_t source, 
 static int put_mark(store_txn *t, int64_t ts)
 {
     uint8_t b[8];
-    be64(b, (uint64_t)ts);
+    key_put_u64(b, (uint64_t)ts);
     return store_put(t, STORE_DB_META, "visits_mark", 11, b, 8, 0);
 }
 
 static int cmp_visit(const void *a, const void *b)
 {
-    return memcmp(a, b, VISIT_KEY);
-}
-
-static int64_t key_ts(const uint8_t *key)
-{
-    uint64_t ts = 0;
-    for (int i = 16; i < 24; i++)
-        ts = ts << 8 | key[i];
-    return (int64_t)ts;
+    return memcmp(a, b, KEY_VISIT_LEN);
 }
 
 int clicks_flush_visits(clicks *c, store_txn *t, bool force)
@@ -466,16 +370,16 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
     /* The oldest entries go first; sorted, the slice walks the tree in key order. */
     size_t n = force || left < SLICE ? left : SLICE;
     if (n > c->cap_sorted) {
-        uint8_t *p = realloc(c->sorted, n * VISIT_KEY);
+        uint8_t *p = realloc(c->sorted, n * KEY_VISIT_LEN);
         if (!p)
             return STORE_ERROR;
         c->sorted = p;
         c->cap_sorted = n;
     }
-    memcpy(c->sorted, c->pending + c->flushed * VISIT_KEY, n * VISIT_KEY);
-    qsort(c->sorted, n, VISIT_KEY, cmp_visit);
+    memcpy(c->sorted, c->pending + c->flushed * KEY_VISIT_LEN, n * KEY_VISIT_LEN);
+    qsort(c->sorted, n, KEY_VISIT_LEN, cmp_visit);
     for (size_t i = 0; i < n; i++) {
-        rc = store_put(t, STORE_DB_VISITS, c->sorted + i * VISIT_KEY, VISIT_KEY, "", 0, 0);
+        rc = store_put(t, STORE_DB_VISITS, c->sorted + i * KEY_VISIT_LEN, KEY_VISIT_LEN, "", 0, 0);
         if (rc)
             return rc; /* STORE_FULL: the batch is retried with the queue intact */
     }
@@ -483,7 +387,7 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
      * the queue, that is just before the oldest of them. */
     int64_t mark = c->pending_max_ts;
     for (size_t i = c->flushed + n; i < c->npending; i++) {
-        int64_t ts = key_ts(c->pending + i * VISIT_KEY) - 1;
+        int64_t ts = key_visit_ts(c->pending + i * KEY_VISIT_LEN) - 1;
         if (ts < mark)
             mark = ts;
     }
@@ -497,8 +401,8 @@ int clicks_flush_visits(clicks *c, store_txn *t, bool force)
 void clicks_committed(clicks *c, int rc)
 {
     if (rc == STORE_OK && c->flushed) {
-        memmove(c->pending, c->pending + c->flushed * VISIT_KEY,
-                (c->npending - c->flushed) * VISIT_KEY);
+        memmove(c->pending, c->pending + c->flushed * KEY_VISIT_LEN,
+                (c->npending - c->flushed) * KEY_VISIT_LEN);
         c->npending -= c->flushed;
         c->committed_flush_ms = c->last_flush_ms;
     }
@@ -531,7 +435,7 @@ static int rebuild_one(const rec_click *k, void *arg)
         REC_CLICK_UNIQUE) {
         int64_t day = local_day(x->c, k->ts_ms);
         day_set *d = set_for(x->c, day);
-        if (d && set_add(d, pair_hash(day, k->link, k->visitor)) < 0)
+        if (d && hmap_add(&d->set, pair_hash(day, k->link, k->visitor)) < 0)
             return STORE_ERROR;
     }
     return 0;
@@ -550,13 +454,11 @@ static int reindex_one(const rec_click *k, void *arg)
     x->indexed++;
     if (k->flags & (REC_CLICK_BOT | REC_CLICK_SUSPICIOUS))
         return 0;
-    uint8_t key[VISIT_KEY];
-    memcpy(key, k->visitor, 16);
-    be64(key + 16, (uint64_t)k->ts_ms);
-    memcpy(key + 24, k->id, 16);
+    uint8_t key[KEY_VISIT_LEN];
+    key_visit(key, k->visitor, k->ts_ms, k->id);
     if (k->ts_ms > x->mark)
         x->mark = k->ts_ms;
-    return store_put(x->t, STORE_DB_VISITS, key, VISIT_KEY, "", 0, 0);
+    return store_put(x->t, STORE_DB_VISITS, key, KEY_VISIT_LEN, "", 0, 0);
 }
 
 static int reindex_chunk(store_txn *t, void *arg)
@@ -583,9 +485,7 @@ static int read_mark(store_txn *t, void *arg)
         return STORE_OK;
     if (rc || v.len != 8)
         return rc ? rc : STORE_CORRUPT;
-    const uint8_t *p = v.data;
-    for (int i = 0; i < 8; i++)
-        *mark = (int64_t)((uint64_t)*mark << 8 | p[i]);
+    *mark = (int64_t)key_get_u64(v.data);
     return STORE_OK;
 }
 
@@ -595,6 +495,7 @@ int clicks_open(clicks **out, store *s, clicks_day_fn day_fn)
     if (!c)
         return STORE_ERROR;
     c->s = s;
+    hmap_init(&c->flood, FLOOD_FIRST, true);
     c->day_fn = day_fn ? day_fn : utc_days;
     c->last_flush_ms = c->committed_flush_ms = text_now_ms();
     scan_ctx x = {.c = c};
@@ -613,8 +514,7 @@ int clicks_open(clicks **out, store *s, clicks_day_fn day_fn)
     /* Index every click since shortly before the mark: clicks commit slightly out of
      * time order, and putting an entry twice is harmless. */
     int64_t from = x.mark > REINDEX_MS ? x.mark - REINDEX_MS : 0;
-    be64(x.resume, (uint64_t)from << 16);
-    memset(x.resume + 8, 0, 8);
+    key_click_from(x.resume, from);
     do {
         if (rc == STORE_OK)
             rc = store_update(s, reindex_chunk, &x);
@@ -637,7 +537,7 @@ void clicks_free(clicks *c)
     set_free(&c->days[1]);
     free(c->pending);
     free(c->sorted);
-    free(c->flood);
+    hmap_free(&c->flood);
     free(c->rows);
     free(c);
 }

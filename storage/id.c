@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "storage/key.h"
+
 static _Thread_local uint8_t pool[512];
 static _Thread_local size_t pool_left;
 
@@ -46,20 +48,13 @@ static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 void id_click_new(uint8_t id[ID_CLICK_BYTES], int64_t ts_ms)
 {
-    uint64_t t = (uint64_t)ts_ms;
-    for (int i = 5; i >= 0; i--) {
-        id[i] = (uint8_t)t;
-        t >>= 8;
-    }
+    key_put_u48(id, (uint64_t)ts_ms);
     id_random(id + 6, ID_CLICK_BYTES - 6);
 }
 
 int64_t id_click_time(const uint8_t id[ID_CLICK_BYTES])
 {
-    uint64_t t = 0;
-    for (int i = 0; i < 6; i++)
-        t = t << 8 | id[i];
-    return (int64_t)t;
+    return key_click_time(id);
 }
 
 /* 128 bits as 26 base32 digits: the first digit carries the top 3 bits (ULID layout). */

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "storage/key.h"
+
 enum {
     V_INFLUENCER = 1,
     V_CAMPAIGN = 1,
@@ -29,16 +31,25 @@ void rec_put_u8(rec_writer *w, uint8_t v)
     rec_put_bytes(w, &v, 1);
 }
 
+void rec_put_u16(rec_writer *w, uint16_t v)
+{
+    uint8_t b[2];
+    key_put_u16(b, v);
+    rec_put_bytes(w, b, 2);
+}
+
 void rec_put_u32(rec_writer *w, uint32_t v)
 {
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    uint8_t b[4];
+    key_put_u32(b, v);
     rec_put_bytes(w, b, 4);
 }
 
 void rec_put_u64(rec_writer *w, uint64_t v)
 {
-    rec_put_u32(w, (uint32_t)(v >> 32));
-    rec_put_u32(w, (uint32_t)v);
+    uint8_t b[8];
+    key_put_u64(b, v);
+    rec_put_bytes(w, b, 8);
 }
 
 void rec_put_bytes(rec_writer *w, const void *b, size_t n)
@@ -58,8 +69,7 @@ void rec_put_str(rec_writer *w, const char *s, size_t cap)
         w->bad = true;
         return;
     }
-    uint8_t b[2] = {(uint8_t)(n >> 8), (uint8_t)n};
-    rec_put_bytes(w, b, 2);
+    rec_put_u16(w, (uint16_t)n);
     rec_put_bytes(w, s, n);
 }
 
@@ -81,24 +91,30 @@ uint8_t rec_get_u8(rec_reader *r)
     return v;
 }
 
+uint16_t rec_get_u16(rec_reader *r)
+{
+    uint8_t b[2];
+    rec_get_bytes(r, b, 2);
+    return key_get_u16(b);
+}
+
 uint32_t rec_get_u32(rec_reader *r)
 {
     uint8_t b[4];
     rec_get_bytes(r, b, 4);
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    return key_get_u32(b);
 }
 
 uint64_t rec_get_u64(rec_reader *r)
 {
-    uint64_t hi = rec_get_u32(r);
-    return hi << 32 | rec_get_u32(r);
+    uint8_t b[8];
+    rec_get_bytes(r, b, 8);
+    return key_get_u64(b);
 }
 
 void rec_get_str(rec_reader *r, char *s, size_t cap)
 {
-    uint8_t b[2];
-    rec_get_bytes(r, b, 2);
-    size_t n = (size_t)b[0] << 8 | b[1];
+    size_t n = rec_get_u16(r);
     if (r->bad || n >= cap || n > r->len - r->off || memchr(r->p + r->off, 0, n)) {
         r->bad = true;
         s[0] = '\0';
@@ -368,8 +384,7 @@ uint8_t *rec_conversion_encode(const rec_conversion *r, size_t *len)
     rec_put_u64(&w, (uint64_t)r->created_ms);
     rec_put_u64(&w, (uint64_t)r->updated_ms);
     for (int m = 0; m < REC_MODELS; m++) {
-        rec_put_u8(&w, (uint8_t)(r->ncredits[m] >> 8));
-        rec_put_u8(&w, (uint8_t)r->ncredits[m]);
+        rec_put_u16(&w, (uint16_t)r->ncredits[m]);
         for (unsigned i = 0; i < r->ncredits[m]; i++) {
             const rec_credit *c = &r->credits[m][i];
             rec_put_str(&w, c->link, sizeof(c->link));
@@ -414,8 +429,7 @@ int rec_conversion_decode(const uint8_t *key, size_t keylen, const uint8_t *in, 
         r->via > REC_VIA_COUPON)
         return -1;
     for (int m = 0; m < REC_MODELS; m++) {
-        unsigned n = (unsigned)rec_get_u8(&rd) << 8;
-        n |= rec_get_u8(&rd);
+        unsigned n = rec_get_u16(&rd);
         /* Each line takes at least 22 bytes: a count larger than the rest is a lie. */
         if (rd.bad || n > REC_MAX_CREDITS || n * 22u > len - rd.off)
             return -1;

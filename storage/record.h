@@ -243,11 +243,13 @@ typedef struct {
 } rec_reader;
 
 void rec_put_u8(rec_writer *w, uint8_t v);
+void rec_put_u16(rec_writer *w, uint16_t v);
 void rec_put_u32(rec_writer *w, uint32_t v);
 void rec_put_u64(rec_writer *w, uint64_t v);
 void rec_put_bytes(rec_writer *w, const void *b, size_t n);
 void rec_put_str(rec_writer *w, const char *s, size_t cap); /* cap = the field's array size */
 uint8_t rec_get_u8(rec_reader *r);
+uint16_t rec_get_u16(rec_reader *r);
 uint32_t rec_get_u32(rec_reader *r);
 uint64_t rec_get_u64(rec_reader *r);
 void rec_get_bytes(rec_reader *r, void *b, size_t n);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "storage/id.h"
+#include "storage/key.h"
 
 enum { VISIT_END = 1 }; /* stops a scan without an error */
 
@@ -204,15 +205,6 @@ int reg_each_coupon(store_txn *t, int (*fn)(const rec_coupon *, void *), void *c
     return store_each(t, STORE_DB_COUPONS, NULL, 0, each_one, &e);
 }
 
-static size_t order_key(uint8_t *key, const char *shop, const char *order_id)
-{
-    size_t a = strlen(shop), b = strlen(order_id);
-    memcpy(key, shop, a);
-    key[a] = 0;
-    memcpy(key + a + 1, order_id, b);
-    return a + 1 + b;
-}
-
 int reg_put_conversion(store_txn *t, const rec_conversion *c)
 {
     size_t n;
@@ -224,7 +216,7 @@ int reg_put_conversion(store_txn *t, const rec_conversion *c)
     if (rc)
         return rc;
     uint8_t key[REC_ID + REC_ORDER];
-    size_t klen = order_key(key, c->shop, c->order_id);
+    size_t klen = key_order(key, c->shop, c->order_id);
     return store_put(t, STORE_DB_ORDERS, key, klen, c->id, 16, 0);
 }
 
@@ -246,7 +238,7 @@ int reg_find_order(store_txn *t, const char *shop, const char *order_id, uint8_t
     if (strlen(shop) >= REC_ID || strlen(order_id) >= REC_ORDER)
         return STORE_NOTFOUND;
     uint8_t key[REC_ID + REC_ORDER];
-    size_t klen = order_key(key, shop, order_id);
+    size_t klen = key_order(key, shop, order_id);
     store_val v = {NULL, 0};
     int rc = store_get(t, STORE_DB_ORDERS, key, klen, &v);
     if (rc)
@@ -412,20 +404,6 @@ int reg_get_config(store_txn *t, const char *key, char *value, size_t cap)
     return STORE_OK;
 }
 
-static void be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void be64(uint8_t *p, uint64_t v)
-{
-    be32(p, (uint32_t)(v >> 32));
-    be32(p + 4, (uint32_t)v);
-}
-
 int reg_put_click(store_txn *t, const rec_click *c)
 {
     uint8_t buf[REC_MAX_BYTES];
@@ -463,9 +441,8 @@ static int click_one(const store_val *k, const store_val *v, void *arg)
 
 int reg_each_click(store_txn *t, int64_t since_ms, int (*fn)(const rec_click *, void *), void *ctx)
 {
-    uint8_t from[16] = {0};
-    if (since_ms > 0)
-        be64(from, (uint64_t)since_ms << 16); /* the id's 48-bit time prefix */
+    uint8_t from[KEY_CLICK_ID];
+    key_click_from(from, since_ms);
     return reg_each_click_from(t, from, fn, ctx);
 }
 
@@ -481,15 +458,12 @@ static int visit_one(const store_val *k, const store_val *v, void *arg)
     (void)v;
     click_ctx *e = arg;
     const uint8_t *p = k->data;
-    if (k->len != 40 || memcmp(p, e->visitor, 16) != 0)
+    if (k->len != KEY_VISIT_LEN || memcmp(p, e->visitor, 16) != 0)
         return VISIT_END;
-    uint64_t ts = 0;
-    for (int i = 16; i < 24; i++)
-        ts = ts << 8 | p[i];
-    if ((int64_t)ts > e->to_ms)
+    if (key_visit_ts(p) > e->to_ms)
         return VISIT_END;
     rec_click c;
-    int rc = reg_get_click(e->t, p + 24, &c);
+    int rc = reg_get_click(e->t, p + KEY_VISIT_ID, &c);
     if (rc == STORE_NOTFOUND)
         return 0;
     return rc ? rc : e->fn(&c, e->ctx);
@@ -498,9 +472,8 @@ static int visit_one(const store_val *k, const store_val *v, void *arg)
 int reg_each_visit(store_txn *t, const uint8_t visitor[16], int64_t from_ms, int64_t to_ms,
                    int (*fn)(const rec_click *, void *), void *ctx)
 {
-    uint8_t from[24];
-    memcpy(from, visitor, 16);
-    be64(from + 16, (uint64_t)(from_ms < 0 ? 0 : from_ms));
+    uint8_t from[KEY_VISIT_ID];
+    key_visit_from(from, visitor, from_ms);
     click_ctx e = {fn, ctx, t, visitor, to_ms};
     int rc = store_each(t, STORE_DB_VISITS, from, sizeof(from), visit_one, &e);
     return rc == VISIT_END ? STORE_OK : rc;

@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "storage/key.h"
+
 struct store {
     MDB_env *env;
     MDB_dbi dbi[STORE_DB_COUNT];
@@ -123,7 +125,7 @@ static int check_schema(store_txn *t, void *ctx)
     if (v.len != 4)
         return STORE_CORRUPT;
     const uint8_t *b = v.data;
-    uint32_t ver = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    uint32_t ver = key_get_u32(b);
     *found = ver > INT32_MAX ? INT32_MAX : (int)ver;
     return ver > STORE_SCHEMA_VERSION ? STORE_VERSION : STORE_OK;
 }

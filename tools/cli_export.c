@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "storage/id.h"
+#include "storage/key.h"
 #include "storage/registry.h"
 #include "storage/text.h"
 #include "tools/cli.h"
@@ -101,10 +102,8 @@ static int export_all(store *s, int64_t since, bool csv)
             printf("%s%s", i ? "," : "", columns[i]);
         printf("\n");
     }
-    uint8_t from[16] = {0};
-    uint64_t ts = since > 0 ? (uint64_t)since : 0;
-    for (int i = 5; i >= 0; i--, ts >>= 8)
-        from[i] = (uint8_t)ts;
+    uint8_t from[KEY_CLICK_ID];
+    key_click_from(from, since);
     int rc;
     do {
         store_txn *t;
