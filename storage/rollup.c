@@ -301,7 +301,7 @@ static int scan_level(store_txn *t, store_db db, int64_t from_ms, int64_t to_ms,
 int rollup_row_check(const void *p, size_t len)
 {
     rollup_row r = {.money = NULL}; /* counters only: the money entries are read, not kept */
-    return decode(p, len, &r);
+    return rollup_decode(p, len, &r);
 }
 
 int rollup_scan(store_txn *t, int64_t from_ms, int64_t to_ms, rollup_fn fn, void *ctx)

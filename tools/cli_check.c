@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "storage/id.h"
+#include "storage/key.h"
 #include "storage/record.h"
 #include "storage/rollup.h"
 #include "tools/cli.h"
@@ -70,10 +71,10 @@ static void key_text(store_db db, const store_val *k, char *out, size_t cap)
         snprintf(out, cap, "%s", id);
         return;
     }
-    if (db == STORE_DB_VISITS && k->len == 40) {
+    if (db == STORE_DB_VISITS && k->len == KEY_VISIT_LEN) {
         char v[ID_VISITOR_TEXT + 1], id[ID_CLICK_TEXT + 1];
         id_visitor_format(p, v);
-        id_click_format(p + 24, id);
+        id_click_format(p + KEY_VISIT_ID, id);
         snprintf(out, cap, "%s/%s", v, id);
         return;
     }
@@ -168,8 +169,7 @@ static void check_meta(walk *w, const store_val *k, const store_val *v)
         const uint8_t *b = v->data;
         if (v->len != 4)
             problem(w, k, "%zu bytes, not 4", v->len);
-        else if (((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) !=
-                 STORE_SCHEMA_VERSION)
+        else if (key_get_u32(b) != STORE_SCHEMA_VERSION)
             problem(w, k, "schema version is not %d", STORE_SCHEMA_VERSION);
     } else if (key_is(k, "visits_mark")) {
         if (v->len != 8)
@@ -233,21 +233,19 @@ static int check_record(const store_val *k, const store_val *v, void *arg)
         break;
     }
     case STORE_DB_VISITS: {
-        if (k->len != 40 || v->len != 0) {
+        if (k->len != KEY_VISIT_LEN || v->len != 0) {
             problem(w, k, "not a visits entry (%zu-byte key, %zu-byte value)", k->len, v->len);
             break;
         }
         const uint8_t *p = k->data;
-        int64_t ts = 0;
-        for (int i = 0; i < 8; i++)
-            ts = (int64_t)((uint64_t)ts << 8 | p[16 + i]);
+        int64_t ts = key_visit_ts(p);
         store_val cv;
         rec_click c;
-        /* The writer queues a click's entry before its commit and keeps it if the commit
-         * fails (a full disk): an entry of a click never stored, which journeys skip. */
-        if (store_get(t, STORE_DB_CLICKS, p + 24, 16, &cv))
+        /* A tracker before this version kept a click's entry when its commit failed (a full
+         * disk): an entry of a click never stored, which journeys skip. */
+        if (store_get(t, STORE_DB_CLICKS, p + KEY_VISIT_ID, KEY_CLICK_ID, &cv))
             warning(w, k, "the click was never stored (its commit failed?); journeys skip it");
-        else if (rec_click_decode(p + 24, 16, cv.data, cv.len, &c))
+        else if (rec_click_decode(p + KEY_VISIT_ID, KEY_CLICK_ID, cv.data, cv.len, &c))
             problem(w, k, "the click does not decode");
         else if (memcmp(c.visitor, p, 16) || c.ts_ms != ts)
             problem(w, k, "the click has another visitor or time");
@@ -332,7 +330,7 @@ static int check_record(const store_val *k, const store_val *v, void *arg)
             problem(w, k, "not a rollup key");
             break;
         }
-        uint32_t b = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        uint32_t b = key_get_u32(p);
         if (w->db == STORE_DB_ROLLUPS_DAY && b % DAY_BUCKETS)
             problem(w, k, "a day row that is not at a UTC midnight");
         if (rollup_row_check(in, v->len))
