@@ -28,7 +28,7 @@ typedef struct {
     const char *help;
 } cli_opt;
 
-enum { CLI_MAX_GIVEN = 64 };
+enum { CLI_MAX_GIVEN = 256 }; /* more than serve's 64 --exclude-ip and the rest */
 
 typedef struct cli_cmd cli_cmd;
 

@@ -103,3 +103,14 @@ expect_match "$out" "^usage: jejak" "jejak alone prints the usage"
 expect_eq "$(jejak >/dev/null 2>&1; echo $?)" "2" "jejak alone exits 2"
 [ ! -e "$JEJAK_DATA" ] || fail "asking for help created the data folder"
 pass "subcommands listed, missing or unknown ones refused; help creates no folder"
+
+# The parser keeps every option given: serve's 64 --exclude-ip ranges and more still reach
+# serve's own checks (here the 65th range, then a bad --threads after all 64).
+many=()
+for i in $(seq 1 64); do many+=(--exclude-ip "10.0.$i.0/24"); done
+out=$(jejak serve "${many[@]}" --exclude-ip 10.1.0.0/24 2>&1) && fail "65 --exclude-ip ranges accepted"
+expect_eq "$out" "jejak: at most 64 --exclude-ip ranges" "the 65th range is refused by serve"
+out=$(jejak serve "${many[@]}" --no-ip --trust-proxy --threads 999 2>&1) && fail "--threads 999 accepted"
+expect_eq "$out" "jejak: --threads must be a number from 0 to 256" "options after 64 ranges are read"
+[ ! -e "$JEJAK_DATA" ] || fail "a refused serve created the data folder"
+pass "every option given reaches the command, however many"
