@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "storage/registry.h"
 #include "tools/cli.h"
 
 enum { OPT_BASE = 1000, OPT_DATA = 1, OPT_HELP = 2, MAX_OPTS = 48, HELP_COL = 26 };
@@ -384,6 +385,20 @@ int cli_update(const cli_args *a, store_update_fn fn, void *ctx, int *rc)
     *rc = store_update(s, fn, ctx);
     store_close(s);
     return CLI_OK;
+}
+
+int cli_setting(const cli_args *a, const char *key, char *value, size_t cap)
+{
+    store *s = cli_store(a);
+    if (!s)
+        return -1;
+    store_txn *t;
+    if (store_read_begin(s, &t) == STORE_OK) {
+        reg_get_config(t, key, value, cap);
+        store_read_end(t);
+    }
+    store_close(s);
+    return 0;
 }
 
 int cli_error(const char *fmt, ...)

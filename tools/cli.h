@@ -13,6 +13,7 @@
 #define JEJAK_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "storage/store.h"
 
@@ -88,6 +89,11 @@ int cli_read(const cli_args *a, int (*fn)(store_txn *, void *), void *ctx);
 /* Runs fn in a write transaction of cli_store(a): CLI_FAIL if the store did not open
  * (said why), else CLI_OK with fn's result in *rc. */
 int cli_update(const cli_args *a, store_update_fn fn, void *ctx, int *rc);
+
+/* Reads the setting key (`jejak config set`) from cli_store(a) into value, which keeps
+ * what it held (the default) if the setting is absent or unreadable. -1 if the store did
+ * not open (said why), else 0. */
+int cli_setting(const cli_args *a, const char *key, char *value, size_t cap);
 
 /* Prints "jejak: <message>" on stderr; returns CLI_FAIL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -288,17 +288,8 @@ static int link_add(const cli_args *ca)
     const char *to = ARG(&a, OPT_TO), *slug = ARG(&a, OPT_SLUG);
     /* The printed address: --public-url, else `config set public-url`, else the default. */
     char configured[256] = "http://127.0.0.1:8080";
-    if (!ARG(&a, OPT_PUBLIC)) {
-        store *cs = cli_store(ca);
-        store_txn *ct;
-        if (!cs)
-            return CLI_FAIL;
-        if (store_read_begin(cs, &ct) == STORE_OK) {
-            reg_get_config(ct, "public_url", configured, sizeof(configured));
-            store_read_end(ct);
-        }
-        store_close(cs);
-    }
+    if (!ARG(&a, OPT_PUBLIC) && cli_setting(ca, "public_url", configured, sizeof(configured)))
+        return CLI_FAIL;
     const char *pub = ARG(&a, OPT_PUBLIC) ? ARG(&a, OPT_PUBLIC) : configured;
     char err[256];
     if (!inf || !text_valid_id(inf))

@@ -259,15 +259,8 @@ static int cost(const cli_args *a, bool pay)
             return cli_error("--amount: %s", why);
         /* Without --date, the fee is dated today in the marketer's zone (config tz). */
         char today[32], tz[65] = "UTC";
-        store *cs = cli_store(a);
-        if (!cs)
+        if (cli_setting(a, "tz", tz, sizeof(tz)))
             return CLI_FAIL;
-        store_txn *ct;
-        if (store_read_begin(cs, &ct) == STORE_OK) {
-            reg_get_config(ct, "tz", tz, sizeof(tz));
-            store_read_end(ct);
-        }
-        store_close(cs);
         text_format_time(tz_day_start("UTC", tz_local_day(tz, text_now_ms())), today,
                          sizeof(today));
         today[10] = '\0';
@@ -378,17 +371,10 @@ static int config_get(const cli_args *a)
     bool url = a->npos >= 1 && !strcmp(a->pos[0], "public-url");
     if (a->npos != 1 || !(tz || url))
         return cli_error("usage: jejak config get tz|public-url"), CLI_USAGE;
-    store *s = cli_store(a);
-    if (!s)
-        return CLI_FAIL;
-    store_txn *t;
     char value[256];
     snprintf(value, sizeof(value), "%s", tz ? "UTC" : "http://127.0.0.1:8080");
-    if (store_read_begin(s, &t) == STORE_OK) {
-        reg_get_config(t, tz ? "tz" : "public_url", value, sizeof(value));
-        store_read_end(t);
-    }
-    store_close(s);
+    if (cli_setting(a, tz ? "tz" : "public_url", value, sizeof(value)))
+        return CLI_FAIL;
     printf("%s\n", value);
     return CLI_OK;
 }
