@@ -5,6 +5,7 @@
 # postback is a stored conversion, none twice. Target: >= 10,000 signed postbacks/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source tools/lib-daemon.sh
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 COUNT=${COUNT:-600000}
@@ -15,8 +16,7 @@ if [ -z "${JEJAK_BUILD:-}" ]; then
 fi
 J=$PWD/$BUILD/jejak
 WORK=$(mktemp -d /tmp/jejak-bench-pb.XXXXXX)
-PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$WORK"; }
+cleanup() { daemon_cleanup; rm -rf "$WORK"; }
 trap cleanup EXIT
 export JEJAK_DATA=$WORK/data
 
@@ -24,14 +24,8 @@ export JEJAK_DATA=$WORK/data
 "$J" campaign add bench --name Bench >/dev/null
 "$J" link add --influencer ayu --campaign bench --to https://shop.example/ --slug ayu >/dev/null
 secret=$("$J" shop add tokoku | sed -n 's/^secret=//p')
-"$J" serve --listen 127.0.0.1:0 --threads 2 --flood-limit 0 > "$WORK/daemon.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  port=$(sed -n 's|^jejak: listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/daemon.log")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-BASE=http://127.0.0.1:$port
+daemon_start "$WORK/daemon.log" "$J" serve --listen 127.0.0.1:0 --threads 2 --flood-limit 0 ||
+  { cat "$WORK/daemon.log" >&2; echo "bench-postback: the daemon did not start" >&2; exit 1; }
 for i in $(seq 1 200); do
   loc=$(curl -s -o /dev/null -A 'Mozilla/5.0 (iPhone) Mobile' -w '%{redirect_url}' "$BASE/l/ayu")
   echo "${loc##*jclid=}"
@@ -43,7 +37,7 @@ PB_FILE=$WORK/postbacks.txt PB_THREADS=2 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}
   -s tools/bench/postback.lua "$BASE" > "$WORK/wrk.txt"
 cat "$WORK/wrk.txt"
 metrics=$(curl -s "$BASE/metrics")
-kill -TERM "$PID"; wait "$PID"; PID=""
+daemon_stop
 sent=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
 bad=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt"); bad=${bad:-0}
 rate=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")

@@ -16,6 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+source tools/lib-daemon.sh
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -35,17 +36,15 @@ command -v wrk >/dev/null || { echo "bench-redirect: wrk is not installed (apt-g
 command -v curl >/dev/null || { echo "bench-redirect: curl is not installed" >&2; exit 2; }
 
 TMP=$(mktemp -d /tmp/jejak-bench.XXXXXX)
-JEJAK_PID=""
 CEIL_PID=""
 cleanup() {
-  for pid in "$JEJAK_PID" "$CEIL_PID"; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-      kill -KILL "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  daemon_cleanup
+  if [ -n "$CEIL_PID" ] && kill -0 "$CEIL_PID" 2>/dev/null; then
+    kill -TERM "$CEIL_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$CEIL_PID" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$CEIL_PID" 2>/dev/null || true
+    wait "$CEIL_PID" 2>/dev/null || true
+  fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -130,17 +129,10 @@ run_wrk() {
 
 # ---- jejak ------------------------------------------------------------------------------
 echo "jejak: $JEJAK (${BUILD_TYPE:-unknown build type})"
-"$JEJAK" serve --demo --data "$TMP/data" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" --flood-limit 0 \
-  > "$TMP/jejak.log" 2>&1 &
-JEJAK_PID=$!
-PORT=""
-for _ in $(seq 1 200); do
-  PORT=$(sed -n 's|^jejak: listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$TMP/jejak.log")
-  [ -n "$PORT" ] && break
-  kill -0 "$JEJAK_PID" 2>/dev/null || { cat "$TMP/jejak.log" >&2; echo "bench-redirect: jejak exited" >&2; exit 1; }
-  sleep 0.05
-done
-[ -n "$PORT" ] || { cat "$TMP/jejak.log" >&2; echo "bench-redirect: jejak did not start" >&2; exit 1; }
+daemon_start "$TMP/jejak.log" "$JEJAK" serve --demo --data "$TMP/data" --listen 127.0.0.1:0 \
+  --threads "$SERVER_THREADS" --flood-limit 0 ||
+  { cat "$TMP/jejak.log" >&2; echo "bench-redirect: jejak did not start" >&2; exit 1; }
+JEJAK_PID=$DAEMON_PID
 URL=http://127.0.0.1:$PORT/l/ayu-ramadan
 echo "jejak: pid $JEJAK_PID, $URL"
 wait_302 "$URL"
@@ -170,10 +162,8 @@ RSS_ANON_KIB=$(awk '/^RssAnon:/ {print $2}' "/proc/$JEJAK_PID/status")
 RSS_FILE_KIB=$(awk '/^RssFile:/ {print $2}' "/proc/$JEJAK_PID/status")
 RSS_END_KIB=$(awk '/^VmRSS:/ {print $2}' "/proc/$JEJAK_PID/status")
 NTHREADS=$(awk '/^Threads:/ {print $2}' "/proc/$JEJAK_PID/status")
-kill -TERM "$JEJAK_PID"
 JEJAK_RC=0
-wait "$JEJAK_PID" || JEJAK_RC=$?
-JEJAK_PID=""
+daemon_stop || JEJAK_RC=$?
 if [ "$JEJAK_RC" = 0 ] && ! grep -q 'stopped cleanly' "$TMP/jejak.log"; then JEJAK_RC=1; fi
 STORED=$("$JEJAK" clicks export --data "$TMP/data" | wc -l)
 DATA_KIB=$(du -sk "$TMP/data" | cut -f1)

@@ -462,18 +462,14 @@ static int run_walk(const char *data, bool rollups, progress *prog)
     return CLI_OK;
 }
 
-int cmd_check(int argc, char **argv)
+enum { OPT_ROLLUPS = 1 };
+
+static int check(const cli_args *a)
 {
-    const char *data = NULL;
-    bool rollups = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--rollups"))
-            rollups = true;
-        else if (!strcmp(argv[i], "--data") && i + 1 < argc)
-            data = argv[++i];
-        else
-            return cli_error("usage: jejak check [--rollups] [--data DIR]"), CLI_USAGE;
-    }
+    const char *data = a->data;
+    bool rollups = cli_has(a, OPT_ROLLUPS);
+    if (a->npos > 0)
+        return cli_error("usage: jejak check [--rollups] [--data DIR]"), CLI_USAGE;
     if (access(cli_data_dir(data), F_OK))
         return cli_error("check: no data folder %s", cli_data_dir(data));
     progress *prog =
@@ -513,3 +509,16 @@ int cmd_check(int argc, char **argv)
     munmap(prog, sizeof(*prog));
     return rc;
 }
+
+static const cli_opt check_opts[] = {
+    {OPT_ROLLUPS, "rollups", NULL,
+     "also compare every rollup row with a rebuild (waits for the daemon's writer)"},
+    {0, NULL, NULL, NULL}};
+
+const cli_cmd cli_cmd_check = {"check",
+                               "[options]",
+                               "walk every record of the store and say what is damaged",
+                               check_opts,
+                               check,
+                               NULL,
+                               CLI_READS | CLI_OWN_CRASHES};

@@ -2,7 +2,6 @@
  * cli_export.c: `jejak clicks export`: every stored click, one row each, in time order,
  * as JSON lines or CSV. Runs beside a live daemon: it reads one consistent snapshot.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,39 +131,24 @@ static int export_all(store *s, int64_t since, bool csv)
     return rc;
 }
 
-int cmd_clicks(int argc, char **argv)
+enum { OPT_SINCE = 1, OPT_FORMAT };
+
+static int clicks_export(const cli_args *a)
 {
-    enum { OPT_DATA = 1000, OPT_SINCE, OPT_FORMAT };
-    static const struct option options[] = {{"data", required_argument, NULL, OPT_DATA},
-                                            {"since", required_argument, NULL, OPT_SINCE},
-                                            {"format", required_argument, NULL, OPT_FORMAT},
-                                            {NULL, 0, NULL, 0}};
-    if (argc < 2 || strcmp(argv[1], "export"))
-        return cli_error("usage: jejak clicks export [--since TIME] [--format jsonl|csv]"),
-               CLI_USAGE;
-    const char *data = NULL, *format = "jsonl";
+    const char *format = cli_get(a, OPT_FORMAT) ? cli_get(a, OPT_FORMAT) : "jsonl";
     int64_t since = 0;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "", options, NULL)) != -1) {
-        if (c == OPT_DATA)
-            data = optarg;
-        else if (c == OPT_FORMAT)
-            format = optarg;
-        else if (c == OPT_SINCE) {
-            /* A time without a zone (or a bare date) would be a guess: refused. */
-            if (text_parse_time_zoned(optarg, &since))
-                return cli_error("--since must be a time with its zone (2026-11-20T10:00:00Z, "
-                                 "2026-11-20T17:00:00+07:00) or Unix milliseconds, not '%s'",
-                                 optarg);
-        } else
-            return CLI_USAGE;
+    for (int i = 0; i < a->ngiven; i++) {
+        /* A time without a zone (or a bare date) would be a guess: refused. */
+        if (a->given[i].id == OPT_SINCE && text_parse_time_zoned(a->given[i].arg, &since))
+            return cli_error("--since must be a time with its zone (2026-11-20T10:00:00Z, "
+                             "2026-11-20T17:00:00+07:00) or Unix milliseconds, not '%s'",
+                             a->given[i].arg);
     }
-    if (optind < argc - 1)
-        return cli_error("unexpected argument '%s'", argv[optind + 1]);
+    if (a->npos > 0)
+        return cli_error("unexpected argument '%s'", a->pos[0]);
     if (strcmp(format, "jsonl") && strcmp(format, "csv"))
         return cli_error("--format must be jsonl or csv, not '%s'", format);
-    store *s = cli_open_existing(data);
+    store *s = cli_store(a);
     if (!s)
         return CLI_FAIL;
     int rc = export_all(s, since, !strcmp(format, "csv"));
@@ -173,3 +157,16 @@ int cmd_clicks(int argc, char **argv)
         return cli_error("export failed: %s", store_strerror(rc));
     return CLI_OK;
 }
+
+static const cli_opt export_opts[] = {
+    {OPT_SINCE, "since", "TIME", "only clicks from TIME on (with its zone, or Unix ms)"},
+    {OPT_FORMAT, "format", "jsonl|csv", "the output format (default jsonl)"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_cmd clicks_subs[] = {{"export", "[options]",
+                                       "every stored click, one row each, in time order",
+                                       export_opts, clicks_export, NULL, CLI_READS},
+                                      {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_clicks = {"clicks",    "COMMAND", "the clicks the tracker stored", NULL, NULL,
+                                clicks_subs, 0};

@@ -4,7 +4,6 @@
  * refused command stores nothing.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +16,7 @@
 #include "tracker/url.h"
 
 enum {
-    OPT_DATA = 1000,
-    OPT_NAME,
+    OPT_NAME = 1,
     OPT_PLATFORM,
     OPT_HANDLE,
     OPT_FOLLOWERS,
@@ -36,53 +34,25 @@ enum {
     OPT_PUBLIC
 };
 
-static const struct option options[] = {{"data", required_argument, NULL, OPT_DATA},
-                                        {"name", required_argument, NULL, OPT_NAME},
-                                        {"platform", required_argument, NULL, OPT_PLATFORM},
-                                        {"handle", required_argument, NULL, OPT_HANDLE},
-                                        {"followers", required_argument, NULL, OPT_FOLLOWERS},
-                                        {"start", required_argument, NULL, OPT_START},
-                                        {"end", required_argument, NULL, OPT_END},
-                                        {"influencer", required_argument, NULL, OPT_INFLUENCER},
-                                        {"campaign", required_argument, NULL, OPT_CAMPAIGN},
-                                        {"to", required_argument, NULL, OPT_TO},
-                                        {"slug", required_argument, NULL, OPT_SLUG},
-                                        {"source", required_argument, NULL, OPT_SOURCE},
-                                        {"medium", required_argument, NULL, OPT_MEDIUM},
-                                        {"campaign-tag", required_argument, NULL, OPT_CTAG},
-                                        {"content", required_argument, NULL, OPT_CONTENT},
-                                        {"term", required_argument, NULL, OPT_TERM},
-                                        {"public-url", required_argument, NULL, OPT_PUBLIC},
-                                        {NULL, 0, NULL, 0}};
-
 typedef struct {
-    const char *v[OPT_PUBLIC - OPT_DATA + 1];
+    const char *v[OPT_PUBLIC + 1];
     const char *positional;
+    const cli_args *ca;
 } args;
 
-#define ARG(a, opt) ((a)->v[(opt)-OPT_DATA])
+#define ARG(a, opt) ((a)->v[(opt)])
 
-/* Parses argv (argv[0] is the verb) accepting only the options in `allowed`. */
-static int parse(int argc, char **argv, const int *allowed, args *a)
+/* Takes the options given and at most one argument. */
+static int load(const cli_args *ca, args *a)
 {
     memset(a, 0, sizeof(*a));
-    optind = 1;
-    opterr = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (c == '?')
-            return -1;
-        bool ok = c == OPT_DATA;
-        for (const int *p = allowed; *p; p++)
-            ok |= *p == c;
-        if (!ok)
-            return cli_error("%s does not take --%s", argv[0], options[c - OPT_DATA].name), -1;
-        ARG(a, c) = optarg;
-    }
-    if (optind < argc)
-        a->positional = argv[optind++];
-    if (optind < argc)
-        return cli_error("unexpected argument '%s'", argv[optind]), -1;
+    a->ca = ca;
+    for (int i = 0; i < ca->ngiven; i++)
+        a->v[ca->given[i].id] = ca->given[i].arg;
+    if (ca->npos > 0)
+        a->positional = ca->pos[0];
+    if (ca->npos > 1)
+        return cli_error("unexpected argument '%s'", ca->pos[1]), -1;
     return 0;
 }
 
@@ -135,52 +105,18 @@ static int list_influencers(store_txn *t, void *ctx)
     return reg_each_influencer(t, print_influencer, NULL);
 }
 
-typedef int (*read_fn)(store_txn *, void *);
-
-/* Runs fn in a read transaction of the store named by --data. */
-static int with_read(const char *data, read_fn fn, void *ctx)
+static int influencer_list(const cli_args *ca)
 {
-    store *s = cli_open_existing(data);
-    if (!s)
-        return CLI_FAIL;
-    store_txn *t;
-    int rc = store_read_begin(s, &t);
-    if (rc == STORE_OK) {
-        rc = fn(t, ctx);
-        store_read_end(t);
-    }
-    store_close(s);
-    if (rc)
-        return cli_error("cannot read the store: %s", store_strerror(rc));
-    return CLI_OK;
-}
-
-static int with_write(const char *data, store_update_fn fn, void *ctx, int *rc)
-{
-    store *s = cli_open(data);
-    if (!s)
-        return CLI_FAIL;
-    *rc = store_update(s, fn, ctx);
-    store_close(s);
-    return CLI_OK;
-}
-
-int cmd_influencer(int argc, char **argv)
-{
-    static const int add_opts[] = {OPT_NAME, OPT_PLATFORM, OPT_HANDLE, OPT_FOLLOWERS, 0};
-    static const int no_opts[] = {0};
     args a;
-    const char *verb = argc > 1 ? argv[1] : "";
-    if (!strcmp(verb, "list")) {
-        if (parse(argc - 1, argv + 1, no_opts, &a))
-            return CLI_USAGE;
-        return with_read(ARG(&a, OPT_DATA), list_influencers, NULL);
-    }
-    if (strcmp(verb, "add"))
-        return cli_error("usage: jejak influencer add ID --name NAME --platform P [--handle H] "
-                         "[--followers N] | jejak influencer list"),
-               CLI_USAGE;
-    if (parse(argc - 1, argv + 1, add_opts, &a))
+    if (load(ca, &a))
+        return CLI_USAGE;
+    return cli_read(ca, list_influencers, NULL);
+}
+
+static int influencer_add(const cli_args *ca)
+{
+    args a;
+    if (load(ca, &a))
         return CLI_USAGE;
     rec_influencer r;
     memset(&r, 0, sizeof(r));
@@ -205,7 +141,7 @@ int cmd_influencer(int argc, char **argv)
     snprintf(r.handle, sizeof(r.handle), "%s", handle ? handle : "");
     r.created_ms = text_now_ms();
     int rc;
-    if (with_write(ARG(&a, OPT_DATA), put_influencer, &r, &rc))
+    if (cli_update(ca, put_influencer, &r, &rc))
         return CLI_FAIL;
     if (report_put(rc, "influencer", id))
         return CLI_FAIL;
@@ -235,22 +171,18 @@ static int list_campaigns(store_txn *t, void *ctx)
     return reg_each_campaign(t, print_campaign, NULL);
 }
 
-int cmd_campaign(int argc, char **argv)
+static int campaign_list(const cli_args *ca)
 {
-    static const int add_opts[] = {OPT_NAME, OPT_START, OPT_END, 0};
-    static const int no_opts[] = {0};
     args a;
-    const char *verb = argc > 1 ? argv[1] : "";
-    if (!strcmp(verb, "list")) {
-        if (parse(argc - 1, argv + 1, no_opts, &a))
-            return CLI_USAGE;
-        return with_read(ARG(&a, OPT_DATA), list_campaigns, NULL);
-    }
-    if (strcmp(verb, "add"))
-        return cli_error("usage: jejak campaign add ID --name NAME [--start YYYY-MM-DD] "
-                         "[--end YYYY-MM-DD] | jejak campaign list"),
-               CLI_USAGE;
-    if (parse(argc - 1, argv + 1, add_opts, &a))
+    if (load(ca, &a))
+        return CLI_USAGE;
+    return cli_read(ca, list_campaigns, NULL);
+}
+
+static int campaign_add(const cli_args *ca)
+{
+    args a;
+    if (load(ca, &a))
         return CLI_USAGE;
     rec_campaign r;
     memset(&r, 0, sizeof(r));
@@ -274,7 +206,7 @@ int cmd_campaign(int argc, char **argv)
     snprintf(r.end, sizeof(r.end), "%s", end ? end : "");
     r.created_ms = text_now_ms();
     int rc;
-    if (with_write(ARG(&a, OPT_DATA), put_campaign, &r, &rc))
+    if (cli_update(ca, put_campaign, &r, &rc))
         return CLI_FAIL;
     if (report_put(rc, "campaign", id))
         return CLI_FAIL;
@@ -334,24 +266,18 @@ static int set_utm(char *dst, size_t cap, const char *flag, const char *v)
     return 0;
 }
 
-int cmd_link(int argc, char **argv)
+static int link_list(const cli_args *ca)
 {
-    static const int add_opts[] = {OPT_INFLUENCER, OPT_CAMPAIGN, OPT_TO,   OPT_SLUG,
-                                   OPT_SOURCE,     OPT_MEDIUM,   OPT_CTAG, OPT_CONTENT,
-                                   OPT_TERM,       OPT_PUBLIC,   0};
-    static const int no_opts[] = {0};
     args a;
-    const char *verb = argc > 1 ? argv[1] : "";
-    if (!strcmp(verb, "list")) {
-        if (parse(argc - 1, argv + 1, no_opts, &a))
-            return CLI_USAGE;
-        return with_read(ARG(&a, OPT_DATA), list_links, NULL);
-    }
-    if (strcmp(verb, "add"))
-        return cli_error("usage: jejak link add --influencer ID --campaign ID --to URL "
-                         "[--slug S] ... | jejak link list"),
-               CLI_USAGE;
-    if (parse(argc - 1, argv + 1, add_opts, &a))
+    if (load(ca, &a))
+        return CLI_USAGE;
+    return cli_read(ca, list_links, NULL);
+}
+
+static int link_add(const cli_args *ca)
+{
+    args a;
+    if (load(ca, &a))
         return CLI_USAGE;
     if (a.positional)
         return cli_error("unexpected argument '%s'", a.positional);
@@ -362,17 +288,8 @@ int cmd_link(int argc, char **argv)
     const char *to = ARG(&a, OPT_TO), *slug = ARG(&a, OPT_SLUG);
     /* The printed address: --public-url, else `config set public-url`, else the default. */
     char configured[256] = "http://127.0.0.1:8080";
-    if (!ARG(&a, OPT_PUBLIC)) {
-        store *cs = cli_open(ARG(&a, OPT_DATA));
-        store_txn *ct;
-        if (!cs)
-            return CLI_FAIL;
-        if (store_read_begin(cs, &ct) == STORE_OK) {
-            reg_get_config(ct, "public_url", configured, sizeof(configured));
-            store_read_end(ct);
-        }
-        store_close(cs);
-    }
+    if (!ARG(&a, OPT_PUBLIC) && cli_setting(ca, "public_url", configured, sizeof(configured)))
+        return CLI_FAIL;
     const char *pub = ARG(&a, OPT_PUBLIC) ? ARG(&a, OPT_PUBLIC) : configured;
     char err[256];
     if (!inf || !text_valid_id(inf))
@@ -407,7 +324,7 @@ int cmd_link(int argc, char **argv)
     }
     l->created_ms = text_now_ms();
     int rc;
-    if (with_write(ARG(&a, OPT_DATA), put_link, &c, &rc))
+    if (cli_update(ca, put_link, &c, &rc))
         return CLI_FAIL;
     if (rc == STORE_NOTFOUND)
         return cli_error("no %s '%s': add it first", c.missing, c.missing[0] == 'i' ? inf : camp);
@@ -417,3 +334,58 @@ int cmd_link(int argc, char **argv)
     printf("%.*s/l/%s\n", (int)(n && pub[n - 1] == '/' ? n - 1 : n), pub, l->slug);
     return CLI_OK;
 }
+
+/* ---- the commands ----------------------------------------------------------------- */
+
+static const cli_opt influencer_opts[] = {
+    {OPT_NAME, "name", "NAME", "the name shown in reports (required)"},
+    {OPT_PLATFORM, "platform", "P", "instagram, tiktok, youtube, x, ... (required)"},
+    {OPT_HANDLE, "handle", "H", "the account's handle, such as @ayu.ramadan"},
+    {OPT_FOLLOWERS, "followers", "N", "the follower count (for engagement rates and tiers)"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_cmd influencer_subs[] = {
+    {"add", "ID --name NAME --platform P [options]", "register an influencer", influencer_opts,
+     influencer_add, NULL, 0},
+    {"list", "", "list the influencers", NULL, influencer_list, NULL, CLI_READS},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_influencer = {
+    "influencer", "COMMAND", "the influencers who share links", NULL, NULL, influencer_subs, 0};
+
+static const cli_opt campaign_opts[] = {
+    {OPT_NAME, "name", "NAME", "the name shown in reports (required)"},
+    {OPT_START, "start", "YYYY-MM-DD", "the first day of the campaign"},
+    {OPT_END, "end", "YYYY-MM-DD", "the last day of the campaign"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_cmd campaign_subs[] = {
+    {"add", "ID --name NAME [options]", "register a campaign", campaign_opts, campaign_add, NULL,
+     0},
+    {"list", "", "list the campaigns", NULL, campaign_list, NULL, CLI_READS},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_campaign = {
+    "campaign", "COMMAND", "the campaigns links belong to", NULL, NULL, campaign_subs, 0};
+
+static const cli_opt link_opts[] = {
+    {OPT_INFLUENCER, "influencer", "ID", "the influencer who shares the link (required)"},
+    {OPT_CAMPAIGN, "campaign", "ID", "the campaign it belongs to (required)"},
+    {OPT_TO, "to", "URL", "where the link sends visitors (required)"},
+    {OPT_SLUG, "slug", "S", "the link's path, /l/S (default: 7 random characters)"},
+    {OPT_SOURCE, "source", "S", "utm_source (default: the influencer's platform)"},
+    {OPT_MEDIUM, "medium", "M", "utm_medium (default: influencer)"},
+    {OPT_CTAG, "campaign-tag", "C", "utm_campaign (default: the campaign's ID)"},
+    {OPT_CONTENT, "content", "C", "utm_content (default: the influencer's ID)"},
+    {OPT_TERM, "term", "T", "utm_term"},
+    {OPT_PUBLIC, "public-url", "URL", "the address printed (default: config public-url)"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_cmd link_subs[] = {
+    {"add", "--influencer ID --campaign ID --to URL [options]",
+     "create a tracking link and print its address", link_opts, link_add, NULL, 0},
+    {"list", "", "list the tracking links", NULL, link_list, NULL, CLI_READS},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_link = {
+    "link", "COMMAND", "the tracking links influencers share", NULL, NULL, link_subs, 0};

@@ -4,7 +4,6 @@
  * `jejak rollups rebuild [--check]`.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,57 +22,37 @@
 
 /* ---- report ----------------------------------------------------------------------- */
 
-int cmd_report(int argc, char **argv)
+enum {
+    O_BY = 1,
+    O_MODEL,
+    O_FROM,
+    O_TO,
+    O_TZ,
+    O_INF,
+    O_CAMP,
+    O_CUR,
+    O_FORMAT,
+    O_WIDE,
+    O_AMOUNT,
+    O_DATE,
+    O_ROLE,
+    O_CHECK
+};
+
+static int report(const cli_args *a)
 {
-    enum {
-        O_DATA = 1000,
-        O_BY,
-        O_MODEL,
-        O_FROM,
-        O_TO,
-        O_TZ,
-        O_INF,
-        O_CAMP,
-        O_CUR,
-        O_FORMAT,
-        O_WIDE
-    };
-    static const struct option opts[] = {{"data", required_argument, NULL, O_DATA},
-                                         {"by", required_argument, NULL, O_BY},
-                                         {"model", required_argument, NULL, O_MODEL},
-                                         {"from", required_argument, NULL, O_FROM},
-                                         {"to", required_argument, NULL, O_TO},
-                                         {"tz", required_argument, NULL, O_TZ},
-                                         {"influencer", required_argument, NULL, O_INF},
-                                         {"campaign", required_argument, NULL, O_CAMP},
-                                         {"currency", required_argument, NULL, O_CUR},
-                                         {"format", required_argument, NULL, O_FORMAT},
-                                         {"wide", no_argument, NULL, O_WIDE},
-                                         {NULL, 0, NULL, 0}};
-    static const char *const keys[] = {[O_BY - O_BY] = "by",         [O_MODEL - O_BY] = "model",
-                                       [O_FROM - O_BY] = "from",     [O_TO - O_BY] = "to",
-                                       [O_TZ - O_BY] = "tz",         [O_INF - O_BY] = "influencer",
-                                       [O_CAMP - O_BY] = "campaign", [O_CUR - O_BY] = "currency"};
+    static const char *const keys[] = {
+        [O_BY] = "by", [O_MODEL] = "model",    [O_FROM] = "from",     [O_TO] = "to",
+        [O_TZ] = "tz", [O_INF] = "influencer", [O_CAMP] = "campaign", [O_CUR] = "currency"};
     report_param params[16];
     size_t np = 0;
-    const char *data = NULL, *format = "table";
-    bool wide = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == O_DATA)
-            data = optarg;
-        else if (c == O_FORMAT)
-            format = optarg;
-        else if (c == O_WIDE)
-            wide = true;
-        else if (c >= O_BY && c <= O_CUR && np < 16)
-            params[np++] = (report_param){keys[c - O_BY], optarg};
-        else
-            return CLI_USAGE;
-    }
-    if (optind < argc)
-        return cli_error("unexpected argument '%s'", argv[optind]);
+    const char *format = cli_get(a, O_FORMAT) ? cli_get(a, O_FORMAT) : "table";
+    bool wide = cli_has(a, O_WIDE);
+    for (int i = 0; i < a->ngiven; i++)
+        if (a->given[i].id >= O_BY && a->given[i].id <= O_CUR && np < 16)
+            params[np++] = (report_param){keys[a->given[i].id], a->given[i].arg};
+    if (a->npos > 0)
+        return cli_error("unexpected argument '%s'", a->pos[0]);
     report_format f;
     if (!strcmp(format, "table"))
         f = REPORT_TABLE;
@@ -83,7 +62,7 @@ int cmd_report(int argc, char **argv)
         f = REPORT_JSON;
     else
         return cli_error("--format must be table, csv or json, not '%s'", format);
-    store *s = cli_open_existing(data);
+    store *s = cli_store(a);
     if (!s)
         return CLI_FAIL;
     store_txn *t;
@@ -201,24 +180,11 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-int cmd_metrics(int argc, char **argv)
+static int metrics_import(const cli_args *a)
 {
-    enum { O_DATA = 1000 };
-    static const struct option opts[] = {{"data", required_argument, NULL, O_DATA},
-                                         {NULL, 0, NULL, 0}};
-    if (argc < 2 || strcmp(argv[1], "import"))
+    if (a->npos != 1)
         return cli_error("usage: jejak metrics import FILE.csv"), CLI_USAGE;
-    const char *data = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-        if (c != O_DATA)
-            return CLI_USAGE;
-        data = optarg;
-    }
-    if (optind != argc - 2)
-        return cli_error("usage: jejak metrics import FILE.csv"), CLI_USAGE;
-    const char *path = argv[optind + 1];
+    const char *path = a->pos[0];
     size_t len;
     char *buf = slurp(path, &len);
     if (!buf)
@@ -230,7 +196,7 @@ int cmd_metrics(int argc, char **argv)
         import_free(&r);
         return import_refused(path, &r);
     }
-    store *s = cli_open(data);
+    store *s = cli_store(a);
     if (!s) {
         import_free(&r);
         return CLI_FAIL;
@@ -267,52 +233,13 @@ static int put_cost(store_txn *t, void *arg)
     return x->is_pay ? reg_put_paymodel(t, &x->pay) : reg_put_cost(t, &x->cost);
 }
 
-int cmd_cost(int argc, char **argv)
+static int cost(const cli_args *a, bool pay)
 {
-    enum { O_DATA = 1000, O_INF, O_CAMP, O_AMOUNT, O_CUR, O_DATE };
-    static const struct option opts[] = {{"data", required_argument, NULL, O_DATA},
-                                         {"influencer", required_argument, NULL, O_INF},
-                                         {"campaign", required_argument, NULL, O_CAMP},
-                                         {"amount", required_argument, NULL, O_AMOUNT},
-                                         {"currency", required_argument, NULL, O_CUR},
-                                         {"date", required_argument, NULL, O_DATE},
-                                         {NULL, 0, NULL, 0}};
-    const char *verb = argc > 1 ? argv[1] : "";
-    bool pay = !strcmp(verb, "model");
-    if (!pay && strcmp(verb, "add"))
-        return cli_error("usage: jejak cost add --influencer ID [--campaign ID] --amount A "
-                         "--currency C [--date D] | jejak cost model --influencer ID "
-                         "[--campaign ID] cpc|cpa PRICE CURRENCY | revshare PCT%%"),
-               CLI_USAGE;
-    const char *data = NULL, *inf = NULL, *camp = "", *amount = NULL, *cur = NULL, *date = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_DATA:
-            data = optarg;
-            break;
-        case O_INF:
-            inf = optarg;
-            break;
-        case O_CAMP:
-            camp = optarg;
-            break;
-        case O_AMOUNT:
-            amount = optarg;
-            break;
-        case O_CUR:
-            cur = optarg;
-            break;
-        case O_DATE:
-            date = optarg;
-            break;
-        default:
-            return CLI_USAGE;
-        }
-    }
-    char **rest = argv + 1 + optind;
-    int nrest = argc - 1 - optind;
+    const char *inf = cli_get(a, O_INF), *camp = cli_get(a, O_CAMP) ? cli_get(a, O_CAMP) : "";
+    const char *amount = cli_get(a, O_AMOUNT), *cur = cli_get(a, O_CUR);
+    const char *date = cli_get(a, O_DATE);
+    char **rest = a->pos;
+    int nrest = a->npos;
     if (!inf || !text_valid_id(inf))
         return cli_error("--influencer ID is required");
     if (*camp && !text_valid_id(camp))
@@ -332,15 +259,8 @@ int cmd_cost(int argc, char **argv)
             return cli_error("--amount: %s", why);
         /* Without --date, the fee is dated today in the marketer's zone (config tz). */
         char today[32], tz[65] = "UTC";
-        store *cs = cli_open(data);
-        if (!cs)
+        if (cli_setting(a, "tz", tz, sizeof(tz)))
             return CLI_FAIL;
-        store_txn *ct;
-        if (store_read_begin(cs, &ct) == STORE_OK) {
-            reg_get_config(ct, "tz", tz, sizeof(tz));
-            store_read_end(ct);
-        }
-        store_close(cs);
         text_format_time(tz_day_start("UTC", tz_local_day(tz, text_now_ms())), today,
                          sizeof(today));
         today[10] = '\0';
@@ -385,11 +305,9 @@ int cmd_cost(int argc, char **argv)
                              "revshare PCT%%");
         }
     }
-    store *s = cli_open(data);
-    if (!s)
+    int rc;
+    if (cli_update(a, put_cost, &x, &rc))
         return CLI_FAIL;
-    int rc = store_update(s, put_cost, &x);
-    store_close(s);
     if (rc == STORE_NOTFOUND)
         return cli_error("no %s '%s': add it first", x.missing, x.missing[0] == 'i' ? inf : camp);
     if (rc)
@@ -400,6 +318,16 @@ int cmd_cost(int argc, char **argv)
         printf("cost of %s %s added for %s%s%s on %s\n", amount, cur, inf, *camp ? " / " : "", camp,
                x.cost.date);
     return CLI_OK;
+}
+
+static int cost_add(const cli_args *a)
+{
+    return cost(a, false);
+}
+
+static int cost_model(const cli_args *a)
+{
+    return cost(a, true);
 }
 
 /* ---- config, API keys, rollups ----------------------------------------------------- */
@@ -414,60 +342,41 @@ static int set_config(store_txn *t, void *arg)
     return reg_set_config(t, x->key, x->value);
 }
 
-int cmd_config(int argc, char **argv)
+static int config_set(const cli_args *a)
 {
-    const char *data = NULL;
-    int i = 1;
-    char *args[4];
-    int n = 0;
-    for (; i < argc; i++) {
-        if (!strcmp(argv[i], "--data") && i + 1 < argc)
-            data = argv[++i];
-        else if (!strncmp(argv[i], "--data=", 7))
-            data = argv[i] + 7;
-        else if (n < 4)
-            args[n++] = argv[i];
-        else
-            return CLI_USAGE;
-    }
-    bool tz = n >= 2 && !strcmp(args[1], "tz");
-    bool url = n >= 2 && !strcmp(args[1], "public-url");
-    if (n == 3 && !strcmp(args[0], "set") && (tz || url)) {
-        char err[200];
-        if (tz && !tz_valid(args[2]))
-            return cli_error("'%s' is not an IANA time zone (Asia/Jakarta, Europe/Berlin, UTC)",
-                             args[2]);
-        if (url && url_check_destination(args[2], err, sizeof(err)))
-            return cli_error("public-url refused: %s", err);
-        store *s = cli_open(data);
-        if (!s)
-            return CLI_FAIL;
-        config_ctx x = {tz ? "tz" : "public_url", args[2]};
-        int rc = store_update(s, set_config, &x);
-        store_close(s);
-        if (rc)
-            return cli_error("cannot store the setting: %s", store_strerror(rc));
-        printf("%s = %s\n", args[1], args[2]);
-        return CLI_OK;
-    }
-    if (n == 2 && !strcmp(args[0], "get") && (tz || url)) {
-        store *s = cli_open_existing(data);
-        if (!s)
-            return CLI_FAIL;
-        store_txn *t;
-        char value[256];
-        snprintf(value, sizeof(value), "%s", tz ? "UTC" : "http://127.0.0.1:8080");
-        if (store_read_begin(s, &t) == STORE_OK) {
-            reg_get_config(t, tz ? "tz" : "public_url", value, sizeof(value));
-            store_read_end(t);
-        }
-        store_close(s);
-        printf("%s\n", value);
-        return CLI_OK;
-    }
-    return cli_error("usage: jejak config set tz ZONE | jejak config set public-url URL | "
-                     "jejak config get tz|public-url"),
-           CLI_USAGE;
+    bool tz = a->npos >= 1 && !strcmp(a->pos[0], "tz");
+    bool url = a->npos >= 1 && !strcmp(a->pos[0], "public-url");
+    if (a->npos != 2 || !(tz || url))
+        return cli_error("usage: jejak config set tz ZONE | jejak config set public-url URL"),
+               CLI_USAGE;
+    const char *value = a->pos[1];
+    char err[200];
+    if (tz && !tz_valid(value))
+        return cli_error("'%s' is not an IANA time zone (Asia/Jakarta, Europe/Berlin, UTC)", value);
+    if (url && url_check_destination(value, err, sizeof(err)))
+        return cli_error("public-url refused: %s", err);
+    config_ctx x = {tz ? "tz" : "public_url", value};
+    int rc;
+    if (cli_update(a, set_config, &x, &rc))
+        return CLI_FAIL;
+    if (rc)
+        return cli_error("cannot store the setting: %s", store_strerror(rc));
+    printf("%s = %s\n", a->pos[0], value);
+    return CLI_OK;
+}
+
+static int config_get(const cli_args *a)
+{
+    bool tz = a->npos >= 1 && !strcmp(a->pos[0], "tz");
+    bool url = a->npos >= 1 && !strcmp(a->pos[0], "public-url");
+    if (a->npos != 1 || !(tz || url))
+        return cli_error("usage: jejak config get tz|public-url"), CLI_USAGE;
+    char value[256];
+    snprintf(value, sizeof(value), "%s", tz ? "UTC" : "http://127.0.0.1:8080");
+    if (cli_setting(a, tz ? "tz" : "public_url", value, sizeof(value)))
+        return CLI_FAIL;
+    printf("%s\n", value);
+    return CLI_OK;
 }
 
 static int put_apikey(store_txn *t, void *arg)
@@ -482,25 +391,9 @@ static int put_apikey(store_txn *t, void *arg)
     return reg_put_apikey(t, k);
 }
 
-int cmd_apikey(int argc, char **argv)
+static int apikey_add(const cli_args *a)
 {
-    enum { O_DATA = 1000, O_ROLE };
-    static const struct option opts[] = {{"data", required_argument, NULL, O_DATA},
-                                         {"role", required_argument, NULL, O_ROLE},
-                                         {NULL, 0, NULL, 0}};
-    if (argc < 2 || strcmp(argv[1], "add"))
-        return cli_error("usage: jejak apikey add --role admin|influencer:ID"), CLI_USAGE;
-    const char *data = NULL, *role = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-        if (c == O_DATA)
-            data = optarg;
-        else if (c == O_ROLE)
-            role = optarg;
-        else
-            return CLI_USAGE;
-    }
+    const char *role = cli_get(a, O_ROLE);
     rec_apikey k;
     memset(&k, 0, sizeof(k));
     if (!role)
@@ -518,11 +411,9 @@ int cmd_apikey(int argc, char **argv)
     id_token_new(key + 3, 32);
     crypto_hash_sha256(k.hash, (const unsigned char *)key, strlen(key));
     k.created_ms = text_now_ms();
-    store *s = cli_open(data);
-    if (!s)
+    int rc;
+    if (cli_update(a, put_apikey, &k, &rc))
         return CLI_FAIL;
-    int rc = store_update(s, put_apikey, &k);
-    store_close(s);
     if (rc == STORE_NOTFOUND)
         return cli_error("no influencer '%s': add it first", k.influencer);
     if (rc)
@@ -533,21 +424,12 @@ int cmd_apikey(int argc, char **argv)
     return CLI_OK;
 }
 
-int cmd_rollups(int argc, char **argv)
+static int rollups_rebuild(const cli_args *a)
 {
-    const char *data = NULL;
-    bool check = false;
-    if (argc < 2 || strcmp(argv[1], "rebuild"))
-        return cli_error("usage: jejak rollups rebuild [--check]"), CLI_USAGE;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--check"))
-            check = true;
-        else if (!strcmp(argv[i], "--data") && i + 1 < argc)
-            data = argv[++i];
-        else
-            return cli_error("unexpected argument '%s'", argv[i]);
-    }
-    store *s = cli_open_existing(data);
+    bool check = cli_has(a, O_CHECK);
+    if (a->npos > 0)
+        return cli_error("unexpected argument '%s'", a->pos[0]);
+    store *s = cli_store(a);
     if (!s)
         return CLI_FAIL;
     uint64_t rows = 0, diffs = 0;
@@ -565,3 +447,98 @@ int cmd_rollups(int argc, char **argv)
                (unsigned long long)diffs);
     return CLI_OK;
 }
+
+/* ---- the commands ----------------------------------------------------------------- */
+
+static const cli_opt report_opts[] = {
+    {O_BY, "by", "KEY",
+     "influencer (default)|campaign|link|source|medium|content|day|tier; "
+     "twice: two levels"},
+    {O_MODEL, "model", "M",
+     "last-click|first-click|linear|time-decay|position-based (default last-click)"},
+    {O_FROM, "from", "DATE",
+     "the first day, YYYY-MM-DD, in the report's zone (default: 29 days before --to)"},
+    {O_TO, "to", "DATE", "the last day, included (default: today)"},
+    {O_TZ, "tz", "ZONE", "the IANA zone days are counted in (default: config tz)"},
+    {O_INF, "influencer", "ID", "only this influencer"},
+    {O_CAMP, "campaign", "ID", "only this campaign"},
+    {O_CUR, "currency", "CODE", "only conversions and costs in this ISO 4217 currency"},
+    {O_FORMAT, "format", "F", "table|csv|json (default table)"},
+    {O_WIDE, "wide", NULL,
+     "every column in the table (default: clicks, conversions, revenue, cost, ROI)"},
+    {0, NULL, NULL, NULL}};
+
+const cli_cmd cli_cmd_report = {"report",
+                                "[options]",
+                                "clicks, conversions, revenue, costs and rates, attributed "
+                                "under one model",
+                                report_opts,
+                                report,
+                                NULL,
+                                CLI_READS};
+
+static const cli_cmd metrics_subs[] = {{"import", "FILE.csv",
+                                        "import post metrics (views, likes, ...); all rows or none",
+                                        NULL, metrics_import, NULL, 0},
+                                       {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_metrics = {
+    "metrics", "COMMAND", "post metrics from the platforms", NULL, NULL, metrics_subs, 0};
+
+static const cli_opt cost_add_opts[] = {
+    {O_INF, "influencer", "ID", "the influencer paid (required)"},
+    {O_CAMP, "campaign", "ID", "the campaign the fee is for"},
+    {O_AMOUNT, "amount", "A", "the fee, such as 500000 or 12.50 (required)"},
+    {O_CUR, "currency", "C", "its ISO 4217 currency, such as IDR (required)"},
+    {O_DATE, "date", "D", "the day paid, YYYY-MM-DD (default: today in config tz)"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_opt cost_model_opts[] = {
+    {O_INF, "influencer", "ID", "the influencer paid (required)"},
+    {O_CAMP, "campaign", "ID", "the campaign the model is for"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_cmd cost_subs[] = {
+    {"add", "--influencer ID --amount A --currency C [options]", "record a fee paid", cost_add_opts,
+     cost_add, NULL, 0},
+    {"model", "--influencer ID [--campaign ID] cpc|cpa PRICE CURRENCY | revshare PCT%",
+     "set how an influencer is paid: per click, per order or a share of revenue", cost_model_opts,
+     cost_model, NULL, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_cost = {"cost",    "COMMAND", "what influencers are paid", NULL, NULL,
+                              cost_subs, 0};
+
+static const cli_cmd config_subs[] = {
+    {"set", "tz ZONE | public-url URL",
+     "set the zone reports count days in, or the address links are printed with", NULL, config_set,
+     NULL, 0},
+    {"get", "tz|public-url", "print a setting", NULL, config_get, NULL, CLI_READS},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_config = {
+    "config", "COMMAND", "the settings kept in the data folder", NULL, NULL, config_subs, 0};
+
+static const cli_opt apikey_opts[] = {
+    {O_ROLE, "role", "ROLE", "admin, or influencer:ID (sees only that influencer's rows)"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_cmd apikey_subs[] = {{"add", "--role admin|influencer:ID",
+                                       "create a key for the report API; prints it, once",
+                                       apikey_opts, apikey_add, NULL, 0},
+                                      {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_apikey = {"apikey",    "COMMAND", "keys for the report API", NULL, NULL,
+                                apikey_subs, 0};
+
+static const cli_opt rollups_opts[] = {
+    {O_CHECK, "check", NULL, "only compare the live rollups with a rebuild; change nothing"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_cmd rollups_subs[] = {{"rebuild", "[options]",
+                                        "recompute the report rollups from the raw records",
+                                        rollups_opts, rollups_rebuild, NULL, CLI_READS},
+                                       {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_rollups = {"rollups",    "COMMAND", "the daily sums reports read", NULL, NULL,
+                                 rollups_subs, 0};

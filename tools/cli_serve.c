@@ -5,7 +5,6 @@
  * it first seeds a demo influencer, campaign and link (if absent) and prints the tracking
  * URL.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,38 +81,17 @@ static void raise_fd_limit(void)
     }
 }
 
-int cmd_serve(int argc, char **argv)
+static int serve(const cli_args *a)
 {
-    static const struct option options[] = {
-        {"data", required_argument, NULL, OPT_DATA},
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {"demo", no_argument, NULL, OPT_DEMO},
-        {"no-ip", no_argument, NULL, OPT_NO_IP},
-        {"no-user-agent", no_argument, NULL, OPT_NO_UA},
-        {"no-referrer", no_argument, NULL, OPT_NO_REF},
-        {"exclude-ip", required_argument, NULL, OPT_EXCLUDE},
-        {"trust-proxy", no_argument, NULL, OPT_TRUST},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"conn-limit", required_argument, NULL, OPT_CONN_LIMIT},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"public-url", required_argument, NULL, OPT_PUBLIC},
-        {"lookback-days", required_argument, NULL, OPT_LOOKBACK},
-        {"coupon-priority", no_argument, NULL, OPT_COUPON_PRIORITY},
-        {"flood-limit", required_argument, NULL, OPT_FLOOD},
-        {NULL, 0, NULL, 0}};
     srv_config cfg;
     srv_config_default(&cfg);
-    const char *data = NULL, *public_url = NULL;
+    const char *public_url = NULL;
     bool demo = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (c) {
-        case OPT_DATA:
-            data = optarg;
-            break;
+    for (int i = 0; i < a->ngiven; i++) {
+        const char *arg = a->given[i].arg;
+        switch (a->given[i].id) {
         case OPT_LISTEN:
-            cfg.listen = optarg;
+            cfg.listen = arg;
             break;
         case OPT_DEMO:
             demo = true;
@@ -133,46 +111,44 @@ int cmd_serve(int argc, char **argv)
         case OPT_EXCLUDE:
             if (cfg.nexclude == SRV_MAX_EXCLUDES)
                 return cli_error("at most %d --exclude-ip ranges", SRV_MAX_EXCLUDES);
-            if (ip_cidr_parse(optarg, &cfg.exclude[cfg.nexclude]))
+            if (ip_cidr_parse(arg, &cfg.exclude[cfg.nexclude]))
                 return cli_error("--exclude-ip '%s' is not an address or CIDR range "
                                  "(203.0.113.0/24, 2001:db8::/32)",
-                                 optarg);
+                                 arg);
             cfg.nexclude++;
             break;
         case OPT_THREADS:
-            if (parse_uint(optarg, 256, &cfg.threads))
+            if (parse_uint(arg, 256, &cfg.threads))
                 return cli_error("--threads must be a number from 0 to 256");
             break;
         case OPT_CONN_LIMIT:
-            if (parse_uint(optarg, 1000000, &cfg.conn_limit) || !cfg.conn_limit)
+            if (parse_uint(arg, 1000000, &cfg.conn_limit) || !cfg.conn_limit)
                 return cli_error("--conn-limit must be a number from 1 to 1000000");
             break;
         case OPT_TIMEOUT:
-            if (parse_uint(optarg, 86400, &cfg.conn_timeout_s) || !cfg.conn_timeout_s)
+            if (parse_uint(arg, 86400, &cfg.conn_timeout_s) || !cfg.conn_timeout_s)
                 return cli_error("--timeout must be seconds from 1 to 86400");
             break;
         case OPT_PUBLIC:
-            public_url = optarg;
+            public_url = arg;
             break;
         case OPT_LOOKBACK:
-            if (parse_uint(optarg, 3650, &cfg.lookback_days) || !cfg.lookback_days)
+            if (parse_uint(arg, 3650, &cfg.lookback_days) || !cfg.lookback_days)
                 return cli_error("--lookback-days must be a number of days from 1 to 3650");
             break;
         case OPT_COUPON_PRIORITY:
             cfg.coupon_priority = true;
             break;
         case OPT_FLOOD:
-            if (parse_uint(optarg, 1000000, &cfg.flood_limit))
+            if (parse_uint(arg, 1000000, &cfg.flood_limit))
                 return cli_error("--flood-limit must be clicks per minute (0 = no limit)");
             break;
-        default:
-            return CLI_USAGE;
         }
     }
-    if (optind < argc)
-        return cli_error("unexpected argument '%s'", argv[optind]);
+    if (a->npos > 0)
+        return cli_error("unexpected argument '%s'", a->pos[0]);
 
-    store *s = cli_open(data);
+    store *s = cli_store(a);
     if (!s)
         return CLI_FAIL;
     char err[512];
@@ -219,3 +195,30 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "jejak: stopped cleanly\n");
     return CLI_OK;
 }
+
+static const cli_opt serve_opts[] = {
+    {OPT_LISTEN, "listen", "ADDR:PORT",
+     "the address to listen on (default 127.0.0.1:8080; port 0: any free)"},
+    {OPT_DEMO, "demo", NULL, "add a demo influencer, campaign and link if absent; print its URL"},
+    {OPT_NO_IP, "no-ip", NULL, "store no address at all"},
+    {OPT_NO_UA, "no-user-agent", NULL, "store no device class (bots are still recognized)"},
+    {OPT_NO_REF, "no-referrer", NULL, "store no referrer host"},
+    {OPT_EXCLUDE, "exclude-ip", "CIDR",
+     "clicks from this range are redirected, not stored (repeatable)"},
+    {OPT_TRUST, "trust-proxy", NULL,
+     "take the visitor's address from the last X-Forwarded-For entry"},
+    {OPT_THREADS, "threads", "N", "HTTP threads, 0 to 256 (default 0: one per CPU)"},
+    {OPT_LOOKBACK, "lookback-days", "N", "the attribution window in days, 1 to 3650 (default 30)"},
+    {OPT_COUPON_PRIORITY, "coupon-priority", NULL,
+     "a registered coupon in an order wins over the click journey"},
+    {OPT_FLOOD, "flood-limit", "N",
+     "clicks a minute from one client on one link, then suspicious (default 30; 0: off)"},
+    {OPT_CONN_LIMIT, "conn-limit", "N", "open connections at most, 1 to 1000000 (default 16384)"},
+    {OPT_TIMEOUT, "timeout", "S", "an idle connection is closed after S seconds (default 30)"},
+    {OPT_PUBLIC, "public-url", "URL", "the address printed for the demo link"},
+    {0, NULL, NULL, NULL}};
+
+const cli_cmd cli_cmd_serve = {
+    "serve",        "[options]", "run the tracker: redirects, clicks, postbacks, the report API",
+    serve_opts,     serve,       NULL,
+    CLI_OWN_CRASHES};

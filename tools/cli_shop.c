@@ -5,7 +5,6 @@
  * A shop's secret and token are printed once, at creation. The secret is stored (it is
  * the HMAC key jejak verifies with); the token only as its SHA-256.
  */
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,72 +16,31 @@
 #include "storage/text.h"
 #include "tools/cli.h"
 
-enum { OPT_DATA = 1000, OPT_INFLUENCER, OPT_CAMPAIGN, OPT_FORMAT };
-static const struct option options[] = {{"data", required_argument, NULL, OPT_DATA},
-                                        {"influencer", required_argument, NULL, OPT_INFLUENCER},
-                                        {"campaign", required_argument, NULL, OPT_CAMPAIGN},
-                                        {"format", required_argument, NULL, OPT_FORMAT},
-                                        {NULL, 0, NULL, 0}};
+enum { OPT_INFLUENCER = 1, OPT_CAMPAIGN, OPT_FORMAT };
 
 typedef struct {
-    const char *data, *influencer, *campaign, *format, *positional;
+    const char *influencer, *campaign, *format, *positional;
 } args;
 
-static int parse(int argc, char **argv, args *a)
+/* Takes the options given and at most one argument. */
+static int load(const cli_args *ca, args *a)
 {
     memset(a, 0, sizeof(*a));
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (c) {
-        case OPT_DATA:
-            a->data = optarg;
-            break;
-        case OPT_INFLUENCER:
-            a->influencer = optarg;
-            break;
-        case OPT_CAMPAIGN:
-            a->campaign = optarg;
-            break;
-        case OPT_FORMAT:
-            a->format = optarg;
-            break;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        a->positional = argv[optind++];
-    if (optind < argc)
-        return cli_error("unexpected argument '%s'", argv[optind]), -1;
+    a->influencer = cli_get(ca, OPT_INFLUENCER);
+    a->campaign = cli_get(ca, OPT_CAMPAIGN);
+    a->format = cli_get(ca, OPT_FORMAT);
+    if (ca->npos > 0)
+        a->positional = ca->pos[0];
+    if (ca->npos > 1)
+        return cli_error("unexpected argument '%s'", ca->pos[1]), -1;
     return 0;
 }
 
-static int run_read(const char *data, int (*fn)(store_txn *, void *), void *ctx)
+/* Runs fn in a write transaction: its result, or -1 if the store did not open. */
+static int run_write(const cli_args *ca, store_update_fn fn, void *ctx)
 {
-    store *s = cli_open_existing(data);
-    if (!s)
-        return CLI_FAIL;
-    store_txn *t;
-    int rc = store_read_begin(s, &t);
-    if (rc == STORE_OK) {
-        rc = fn(t, ctx);
-        store_read_end(t);
-    }
-    store_close(s);
-    if (fflush(stdout) || rc)
-        return cli_error("cannot read the store: %s", store_strerror(rc));
-    return CLI_OK;
-}
-
-static int run_write(const char *data, store_update_fn fn, void *ctx)
-{
-    store *s = cli_open(data);
-    if (!s)
-        return -1;
-    int rc = store_update(s, fn, ctx);
-    store_close(s);
-    return rc;
+    int rc;
+    return cli_update(ca, fn, ctx, &rc) ? -1 : rc;
 }
 
 /* ---- shops ------------------------------------------------------------------------ */
@@ -108,16 +66,19 @@ static int list_shops(store_txn *t, void *ctx)
     return reg_each_shop(t, print_shop, NULL);
 }
 
-int cmd_shop(int argc, char **argv)
+static int shop_list(const cli_args *ca)
 {
     args a;
-    const char *verb = argc > 1 ? argv[1] : "";
-    if (parse(argc - 1, argv + 1, &a))
+    if (load(ca, &a))
         return CLI_USAGE;
-    if (!strcmp(verb, "list"))
-        return run_read(a.data, list_shops, NULL);
-    if (strcmp(verb, "add"))
-        return cli_error("usage: jejak shop add ID | jejak shop list"), CLI_USAGE;
+    return cli_read(ca, list_shops, NULL);
+}
+
+static int shop_add(const cli_args *ca)
+{
+    args a;
+    if (load(ca, &a))
+        return CLI_USAGE;
     if (!a.positional || !text_valid_id(a.positional))
         return cli_error("shop add needs an ID: 1-64 letters, digits, '-' or '_'");
     if (sodium_init() < 0)
@@ -130,7 +91,7 @@ int cmd_shop(int argc, char **argv)
     id_token_new(token, 24);
     crypto_hash_sha256(r.token_hash, (const unsigned char *)token, strlen(token));
     r.created_ms = text_now_ms();
-    int rc = run_write(a.data, put_shop, &r);
+    int rc = run_write(ca, put_shop, &r);
     if (rc == STORE_EXISTS)
         return cli_error("shop '%s' already exists (its secret was shown when it was added)", r.id);
     if (rc)
@@ -170,18 +131,19 @@ static int list_coupons(store_txn *t, void *ctx)
     return reg_each_coupon(t, print_coupon, NULL);
 }
 
-int cmd_coupon(int argc, char **argv)
+static int coupon_list(const cli_args *ca)
 {
     args a;
-    const char *verb = argc > 1 ? argv[1] : "";
-    if (parse(argc - 1, argv + 1, &a))
+    if (load(ca, &a))
         return CLI_USAGE;
-    if (!strcmp(verb, "list"))
-        return run_read(a.data, list_coupons, NULL);
-    if (strcmp(verb, "add"))
-        return cli_error("usage: jejak coupon add CODE --influencer ID --campaign ID | "
-                         "jejak coupon list"),
-               CLI_USAGE;
+    return cli_read(ca, list_coupons, NULL);
+}
+
+static int coupon_add(const cli_args *ca)
+{
+    args a;
+    if (load(ca, &a))
+        return CLI_USAGE;
     if (!a.positional || !text_valid_id(a.positional))
         return cli_error("coupon add needs a CODE: 1-64 letters, digits, '-' or '_'");
     if (!a.influencer || !text_valid_id(a.influencer))
@@ -194,7 +156,7 @@ int cmd_coupon(int argc, char **argv)
     snprintf(x.c.influencer, sizeof(x.c.influencer), "%s", a.influencer);
     snprintf(x.c.campaign, sizeof(x.c.campaign), "%s", a.campaign);
     x.c.created_ms = text_now_ms();
-    int rc = run_write(a.data, put_coupon, &x);
+    int rc = run_write(ca, put_coupon, &x);
     if (rc == STORE_NOTFOUND)
         return cli_error("no %s '%s': add it first", x.missing,
                          x.missing[0] == 'i' ? a.influencer : a.campaign);
@@ -318,21 +280,55 @@ static int export_all(store_txn *t, void *arg)
     return reg_each_conversion(t, export_one, e);
 }
 
-int cmd_conversions(int argc, char **argv)
+static int conversions_export(const cli_args *ca)
 {
     args a;
-    if (argc < 2 || strcmp(argv[1], "export"))
-        return cli_error("usage: jejak conversions export [--format jsonl|csv]"), CLI_USAGE;
-    if (parse(argc - 1, argv + 1, &a))
+    if (load(ca, &a))
         return CLI_USAGE;
-    if (a.positional || a.influencer || a.campaign)
+    if (a.positional)
         return cli_error("conversions export takes only --format and --data"), CLI_USAGE;
     const char *format = a.format ? a.format : "jsonl";
     if (strcmp(format, "jsonl") && strcmp(format, "csv"))
         return cli_error("--format must be jsonl or csv, not '%s'", format);
     export_ctx e = {.csv = !strcmp(format, "csv")};
     text_buf_init(&e.out, 1 << 22);
-    int rc = run_read(a.data, export_all, &e);
+    int rc = cli_read(ca, export_all, &e);
     text_buf_free(&e.out);
     return rc;
 }
+
+/* ---- the commands ----------------------------------------------------------------- */
+
+static const cli_cmd shop_subs[] = {
+    {"add", "ID", "register a shop; prints its secret and token, once", NULL, shop_add, NULL, 0},
+    {"list", "", "list the shops", NULL, shop_list, NULL, CLI_READS},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_shop = {"shop",    "COMMAND", "the shops that send postbacks", NULL, NULL,
+                              shop_subs, 0};
+
+static const cli_opt coupon_opts[] = {
+    {OPT_INFLUENCER, "influencer", "ID", "the influencer the code belongs to (required)"},
+    {OPT_CAMPAIGN, "campaign", "ID", "the campaign it belongs to (required)"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_cmd coupon_subs[] = {
+    {"add", "CODE --influencer ID --campaign ID", "register an influencer's coupon code",
+     coupon_opts, coupon_add, NULL, 0},
+    {"list", "", "list the coupon codes", NULL, coupon_list, NULL, CLI_READS},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_coupon = {
+    "coupon", "COMMAND", "coupon codes that attribute orders", NULL, NULL, coupon_subs, 0};
+
+static const cli_opt conversions_opts[] = {
+    {OPT_FORMAT, "format", "jsonl|csv", "the output format (default jsonl)"},
+    {0, NULL, NULL, NULL}};
+
+static const cli_cmd conversions_subs[] = {{"export", "[options]",
+                                            "every conversion with its credits under each model",
+                                            conversions_opts, conversions_export, NULL, CLI_READS},
+                                           {NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+
+const cli_cmd cli_cmd_conversions = {
+    "conversions", "COMMAND", "the conversions shops reported", NULL, NULL, conversions_subs, 0};

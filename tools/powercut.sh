@@ -28,6 +28,7 @@
 # must then fail: that is the test of the test), KEEP=1 keeps the work folder.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source tools/lib-daemon.sh
 JEJAK=${JEJAK:-build/jejak}
 CYCLES=${CYCLES:-6}
 JEJAK=$(cd "$(dirname "$JEJAK")" && pwd)/$(basename "$JEJAK")
@@ -47,13 +48,12 @@ for c in curl openssl; do command -v "$c" >/dev/null || harness "$c is not insta
 WORK=$(mktemp -d /tmp/jejak-powercut.XXXXXX)
 export JEJAK_DATA=$WORK/data
 SHADOW=$WORK/shadow
-DAEMON_PID=""
 LOAD_PIDS=()
 FAILS=()
 on_exit() {
   touch "$WORK/stop" 2>/dev/null
   for p in "${LOAD_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  [ -n "$DAEMON_PID" ] && { kill -KILL "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; }
+  [ -n "$DAEMON_PID" ] && daemon_kill
   [ "${KEEP:-0}" = 1 ] && echo "powercut: work folder kept: $WORK" || rm -rf "$WORK"
 }
 trap on_exit EXIT
@@ -64,24 +64,12 @@ jejak() { "$JEJAK" "$@"; }
 # start_daemon: jejak serve under the shim, on a fresh durable image of the folder as it is.
 start_daemon() {
   rm -rf "$SHADOW" && mkdir -p "$SHADOW"
-  : > "$WORK/daemon.log"
   # (An ASan build would refuse a library preloaded before its runtime: it is not one.)
-  LD_PRELOAD=$LIB POWERCUT_DIR=$JEJAK_DATA POWERCUT_SHADOW=$SHADOW \
-    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-    "$JEJAK" serve --listen 127.0.0.1:0 --flood-limit 0 >> "$WORK/daemon.log" 2>&1 &
-  DAEMON_PID=$!
-  PORT=""
-  for _ in $(seq 1 200); do
-    PORT=$(sed -n 's|^jejak: listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/daemon.log")
-    [ -n "$PORT" ] && break
-    kill -0 "$DAEMON_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  if [ -z "$PORT" ]; then
-    sed 's/^/  daemon: /' "$WORK/daemon.log" >&2
-    return 1
-  fi
-  BASE=http://127.0.0.1:$PORT
+  daemon_start "$WORK/daemon.log" env LD_PRELOAD="$LIB" POWERCUT_DIR="$JEJAK_DATA" \
+    POWERCUT_SHADOW="$SHADOW" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    "$JEJAK" serve --listen 127.0.0.1:0 --flood-limit 0 && return
+  sed 's/^/  daemon: /' "$WORK/daemon.log" >&2
+  return 1
 }
 
 sign() {
@@ -155,9 +143,7 @@ for cycle in $(seq 1 "$CYCLES"); do
   kill -0 "$DAEMON_PID" 2>/dev/null || { bad "cycle $cycle: the daemon died under load"; break; }
   # The cut: the process dies, and the disk holds only what was made durable (and, torn,
   # some of what was not).
-  kill -KILL "$DAEMON_PID"
-  wait "$DAEMON_PID" 2>/dev/null
-  DAEMON_PID=""
+  daemon_kill
   stop_load
   stats=$(tr '\n' ' ' < "$SHADOW/stats" 2>/dev/null)
   [[ $stats =~ writes\ [1-9] ]] || harness "cycle $cycle: the shim saw no write to $JEJAK_DATA (stats: ${stats:-none}): it proves nothing"

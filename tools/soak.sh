@@ -21,6 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+source tools/lib-daemon.sh
 DURATION=${DURATION:-60}
 CONNECTIONS=${CONNECTIONS:-256}
 WRK_THREADS=${WRK_THREADS:-2}
@@ -46,17 +47,11 @@ JEJAK=$(cd "$BUILD" && pwd)/jejak
 
 TMP=$(mktemp -d /tmp/jejak-soak.XXXXXX)
 export JEJAK_DATA=$TMP/data
-PID=""
 LOAD_PIDS=()
 cleanup() {
   touch "$TMP/stop" 2>/dev/null || true
   for p in "${LOAD_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
+  daemon_cleanup
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -69,17 +64,10 @@ trap 'exit 130' INT TERM
 SECRET=$("$JEJAK" shop add tokoku | sed -n 's/^secret=//p')
 [ -n "$SECRET" ] || { echo "soak: shop add printed no secret" >&2; exit 1; }
 
-"$JEJAK" serve --listen 127.0.0.1:0 --flood-limit 0 --threads "$SERVER_THREADS" > "$TMP/daemon.log" 2>&1 &
-PID=$!
-PORT=""
-for _ in $(seq 1 200); do
-  PORT=$(sed -n 's|^jejak: listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$TMP/daemon.log")
-  [ -n "$PORT" ] && break
-  kill -0 "$PID" 2>/dev/null || { cat "$TMP/daemon.log" >&2; echo "soak: the daemon exited" >&2; exit 1; }
-  sleep 0.05
-done
-[ -n "$PORT" ] || { echo "soak: the daemon did not start" >&2; exit 1; }
-BASE=http://127.0.0.1:$PORT
+daemon_start "$TMP/daemon.log" "$JEJAK" serve --listen 127.0.0.1:0 --flood-limit 0 \
+  --threads "$SERVER_THREADS" ||
+  { cat "$TMP/daemon.log" >&2; echo "soak: the daemon did not start" >&2; exit 1; }
+PID=$DAEMON_PID
 URL=$BASE/l/ayu
 [ "$(curl -s -o /dev/null -w '%{http_code}' -A "$BROWSER" "$URL")" = 302 ] || { echo "soak: $URL does not answer 302" >&2; exit 1; }
 WARMUP=1
@@ -149,10 +137,8 @@ COMMITS=$(mval jejak_commits_total)
 HWM_KIB=$(awk '/^VmHWM:/ {print $2}' "/proc/$PID/status")
 ANON_KIB=$(awk '/^RssAnon:/ {print $2}' "/proc/$PID/status")
 FILE_KIB=$(awk '/^RssFile:/ {print $2}' "/proc/$PID/status")
-kill -TERM "$PID"
 RC=0
-wait "$PID" || RC=$?
-PID=""
+daemon_stop || RC=$?
 CLEAN=yes
 [ "$RC" = 0 ] && grep -q 'stopped cleanly' "$TMP/daemon.log" || CLEAN="no (exit $RC)"
 

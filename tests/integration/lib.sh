@@ -4,17 +4,13 @@
 set -euo pipefail
 JEJAK=${1:?usage: $0 path/to/jejak}
 JEJAK=$(cd "$(dirname "$JEJAK")" && pwd)/$(basename "$JEJAK")
+# The daemon's start and stop: DAEMON_PID, PORT, BASE (shared with the benchmarks).
+source "$(dirname "${BASH_SOURCE[0]}")/../../tools/lib-daemon.sh"
 WORK=$(mktemp -d /tmp/jejak-test.XXXXXX)
 export JEJAK_DATA=$WORK/data
-DAEMON_PID=""
-PORT=""
-BASE=""
 
 cleanup() {
-  if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    kill -TERM "$DAEMON_PID" 2>/dev/null || true
-    wait "$DAEMON_PID" 2>/dev/null || true
-  fi
+  daemon_cleanup
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -25,24 +21,17 @@ jejak() { "$JEJAK" "$@"; }
 
 # start_daemon [serve options...]: starts `jejak serve` on port 0 and reads the real port.
 start_daemon() {
-  : > "$WORK/daemon.log"
-  "$JEJAK" serve --listen 127.0.0.1:0 "$@" > "$WORK/daemon.log" 2>&1 &
-  DAEMON_PID=$!
-  for _ in $(seq 1 200); do
-    PORT=$(sed -n 's|^jejak: listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/daemon.log")
-    [ -n "$PORT" ] && break
-    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited at start"
-    sleep 0.05
-  done
-  [ -n "$PORT" ] || fail "daemon did not start"
-  BASE=http://127.0.0.1:$PORT
+  daemon_start "$WORK/daemon.log" "$JEJAK" serve --listen 127.0.0.1:0 "$@" && return
+  kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited at start"
+  fail "daemon did not start"
 }
 
 stop_daemon() {
-  kill -TERM "$DAEMON_PID"
-  wait "$DAEMON_PID" || fail "daemon exited non-zero on SIGTERM"
-  DAEMON_PID=""
+  daemon_stop || fail "daemon exited non-zero on SIGTERM"
 }
+
+# kill_daemon: kill -9, as a crash would.
+kill_daemon() { daemon_kill; }
 
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 expect_match() { [[ "$1" =~ $2 ]] || fail "$3: '$1' does not match /$2/"; }

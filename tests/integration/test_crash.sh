@@ -56,9 +56,7 @@ for cycle in $(seq 1 "$CYCLES"); do
   load "$cycle"
   sleep "$LOAD_SECONDS"
   kill -0 "$DAEMON_PID" 2>/dev/null || fail "cycle $cycle: the daemon died under load"
-  kill -KILL "$DAEMON_PID"
-  wait "$DAEMON_PID" 2>/dev/null || true
-  DAEMON_PID=""
+  kill_daemon
   stop_load
 
   cat "$WORK"/answers.*.* | grep -oE "$ID_RE" | cut -c7- > "$WORK/answered" || true

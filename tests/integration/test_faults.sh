@@ -47,10 +47,7 @@ on_exit() {
   set +e # a process already gone must not end the clean-up early
   touch "$WORK/stop" 2>/dev/null
   for p in "${LOAD_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    kill -KILL "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null
-  fi
-  DAEMON_PID=""
+  [ -z "$DAEMON_PID" ] || kill_daemon
   if [ -n "$MNT" ]; then umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null; fi
   cleanup
 }
@@ -128,9 +125,7 @@ for cycle in $(seq 1 "$CYCLES"); do
   # A random moment: 0.3 to 1.5 s into the load.
   sleep "$(awk -v r="$RANDOM" 'BEGIN {printf "%.2f", 0.3 + 1.2 * r / 32767}')"
   kill -0 "$DAEMON_PID" 2>/dev/null || fail "cycle $cycle: the daemon died under load"
-  kill -KILL "$DAEMON_PID"
-  wait "$DAEMON_PID" 2>/dev/null || true
-  DAEMON_PID=""
+  kill_daemon
   total_kills=$((total_kills + 1))
   stop_load
 
