@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # manpage.sh JEJAK OUT: writes the man page jejak(1) to OUT from the usage texts of the
 # built program JEJAK, so the page and `jejak help` cannot drift: the overview is
-# `jejak help` verbatim, and each command's section is `jejak COMMAND --help` when that
-# command answers it (exit 0, text on stdout), else the command's lines of `jejak help`.
+# `jejak help` verbatim, and each command's section (a command, or a command and its
+# subcommand: `influencer add`) is `jejak COMMAND [SUB] --help` when it answers that (exit 0,
+# text on stdout), else its lines of `jejak help`.
 # Runs the program in a scratch folder with JEJAK_DATA pointing into it, so that a command
 # which does not know --help touches nothing. CMakeLists.txt runs it after building jejak;
 # tests/integration/test_install.sh checks every option of every usage text is in the page.
@@ -25,19 +26,42 @@ roff() {
 
 main=$(run help) || { echo "manpage.sh: '$jejak help' failed" >&2; exit 1; }
 [ -n "$main" ] || { echo "manpage.sh: '$jejak help' printed nothing" >&2; exit 1; }
-# The commands: the first word of each line of the usage indented by exactly two spaces.
-mapfile -t commands < <(printf '%s\n' "$main" | sed -n 's/^  \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p' |
-  awk '!seen[$0]++')
+# The commands: from each line of the usage indented by exactly two spaces, the text before
+# its first gap of two spaces (the description column), and of that the leading lowercase
+# words, at most two: "serve", "influencer add" (a command and its subcommand).
+entries() {
+  printf '%s\n' "$main" | sed -n 's/^  \([a-z][^ ].*\)$/\1/p' | sed 's/  .*//' |
+    awk '{ e = ""; for (i = 1; i <= NF && i <= 2 && $i ~ /^[a-z][a-z-]*$/; i++) e = e (i > 1 ? " " : "") $i
+           if (e != "" && e != "help" && !seen[e]++) print e }'
+}
+mapfile -t commands < <(entries)
 [ ${#commands[@]} -gt 0 ] || { echo "manpage.sh: no commands in '$jejak help'" >&2; exit 1; }
 
-# A command's lines in the main usage: those that start with it, and the lines indented
+# An entry's lines in the main usage: those that start with it, and the lines indented
 # deeper that follow them.
 usage_lines() {
-  printf '%s\n' "$main" | awk -v cmd="$1" '
-    /^  [a-z]/ { split(substr($0, 3), w, " "); mine = (w[1] == cmd) }
+  printf '%s\n' "$main" | awk -v e="$1" '
+    /^  [a-z]/ { line = substr($0, 3); mine = (line == e || index(line, e " ") == 1) }
     /^   / { if (mine) print; next }
     /^  [a-z]/ { if (mine) print; next }
     { mine = 0 }'
+}
+
+# One section per entry: its own --help, or its lines of the main usage. A command with
+# subcommands gets a section of its own too when it answers --help.
+section() {
+  local text own
+  # shellcheck disable=SC2086 # an entry is one or two words
+  if own=$(run $1 --help) && [ -n "$own" ] && [ ! -e "$scratch/data" ]; then
+    text=$own
+  elif [ "$2" = required ]; then
+    text=$(usage_lines "$1")
+  fi
+  rm -rf "$scratch/data"
+  [ -n "${text:-}" ] || return 0
+  printf '.SS %s\n.nf\n' "$(printf '%s' "$1" | roff)"
+  printf '%s\n' "$text" | roff
+  printf '.fi\n'
 }
 
 {
@@ -75,18 +99,13 @@ EOF
 .RE
 .SH COMMANDS
 EOF
-  for cmd in "${commands[@]}"; do
-    printf '.SS %s\n' "$(printf '%s' "$cmd" | roff)"
-    text=""
-    if own=$(run "$cmd" --help) && [ -n "$own" ] && [ ! -e "$scratch/data" ]; then
-      text=$own
-    else
-      text=$(usage_lines "$cmd")
+  group=""
+  for entry in "${commands[@]}"; do
+    if [ "${entry% *}" != "$entry" ] && [ "${entry%% *}" != "$group" ]; then
+      group=${entry%% *}
+      section "$group" optional
     fi
-    rm -rf "$scratch/data"
-    printf '.nf\n'
-    printf '%s\n' "$text" | roff
-    printf '.fi\n'
+    section "$entry" required
   done
   cat <<'EOF'
 .SH ENVIRONMENT

@@ -2,7 +2,7 @@
 # Installing like a Debian program: `cmake --install` into a scratch prefix puts exactly
 # bin/jejak, share/man/man1/jejak.1 and lib/systemd/system/jejak.service there; the man page
 # is the one the program's usage texts make today (dist/manpage.sh) and names every command
-# and option of `jejak help` and of each `jejak COMMAND --help`; `systemd-analyze verify`
+# and option of `jejak help` and of each `jejak COMMAND [SUB] --help`; `systemd-analyze verify`
 # accepts the unit, whose command line really starts the daemon, which stops cleanly on
 # SIGTERM. Then the program builds without cmocka: a configure with BUILD_TESTING=OFF and a
 # pkg-config path holding every .pc file but cmocka's succeeds, and its jejak links no cmocka.
@@ -32,15 +32,22 @@ sed -e 's/\\-/-/g' -e 's/\\e/\\/g' -e 's/^\\&//' "$PAGE" > "$WORK/page.txt"
 scratch=$WORK/help
 mkdir -p "$scratch"
 texts=("$(jejak help)")
-mapfile -t commands < <(jejak help | sed -n 's/^  \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p' | sort -u)
-[ ${#commands[@]} -ge 10 ] || fail "jejak help lists only ${#commands[@]} commands"
+# The commands of jejak help: "serve", "influencer add", ... (the leading lowercase words,
+# at most two, of each line indented two spaces, before its description column).
+mapfile -t commands < <(jejak help | sed -n 's/^  \([a-z][^ ].*\)$/\1/p' | sed 's/  .*//' |
+  awk '{ e = $1; if ($2 ~ /^[a-z][a-z-]*$/) e = e " " $2; if (e != "help") print e }' | sort -u)
+[ ${#commands[@]} -ge 15 ] || fail "jejak help lists only ${#commands[@]} commands"
 for cmd in "${commands[@]}"; do
-  grep -q "^\.SS $cmd\$" "$PAGE" || fail "the man page has no section for '$cmd'"
-  if own=$(cd "$scratch" && JEJAK_DATA=$scratch/data timeout 10 "$JEJAK" "$cmd" --help 2>/dev/null) &&
-    [ -n "$own" ]; then
-    texts+=("$own")
-  fi
-  rm -rf "$scratch/data"
+  grep -qxF ".SS $(printf '%s' "$cmd" | sed 's/-/\\-/g')" "$PAGE" ||
+    fail "the man page has no section for '$cmd'"
+  for c in "${cmd%% *}" "$cmd"; do
+    # shellcheck disable=SC2086 # one or two words
+    if own=$(cd "$scratch" && JEJAK_DATA=$scratch/data timeout 10 "$JEJAK" $c --help 2> /dev/null) &&
+      [ -n "$own" ]; then
+      texts+=("$own")
+    fi
+    rm -rf "$scratch/data"
+  done
 done
 nopts=0
 for text in "${texts[@]}"; do
@@ -58,7 +65,7 @@ if command -v man > /dev/null; then
   MANPATH=$PREFIX/share/man man -w jejak > /dev/null 2>&1 ||
     fail "man does not find jejak(1) under the prefix's share/man"
 fi
-pass "the man page names all ${#commands[@]} commands and $nopts options of the usage texts, and renders"
+pass "the man page has a section for each of the ${#commands[@]} commands, names the $nopts options of their usage texts, and renders"
 
 # --- the unit
 UNIT=$PREFIX/lib/systemd/system/jejak.service
