@@ -11,7 +11,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 COUNT=${COUNT:-600000}
 BUILD=${JEJAK_BUILD:-build-bench}
 if [ -z "${JEJAK_BUILD:-}" ]; then
-  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DJEJAK_BENCH=ON >/dev/null
   cmake --build "$BUILD" -j"$(nproc)" --target jejak jejak-pbgen >/dev/null
 fi
 J=$PWD/$BUILD/jejak

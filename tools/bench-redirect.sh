@@ -56,7 +56,7 @@ if [ -n "${JEJAK_BUILD:-}" ]; then
 else
   BUILD=$ROOT/build-bench
   echo "building Release in build-bench/ ..."
-  if ! { cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+  if ! { cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DJEJAK_BENCH=ON >/dev/null &&
          cmake --build "$BUILD" -j"$(nproc)" --target jejak jejak-ceiling >"$TMP/build.log" 2>&1; }; then
     if [ -x "$ROOT/build/jejak" ] && [ -x "$ROOT/build/jejak-ceiling" ]; then
       echo "bench-redirect: the Release build failed (see below); using build/ instead" >&2

@@ -75,7 +75,7 @@ if [ -n "${JEJAK_BUILD:-}" ]; then
 else
   BUILD=$ROOT/build-bench
   echo "building Release in build-bench/ ..."
-  if ! { cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+  if ! { cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DJEJAK_BENCH=ON >/dev/null &&
          cmake --build "$BUILD" -j"$(nproc)" --target jejak jejak-seed >"$TMP/build.log" 2>&1; }; then
     cat "$TMP/build.log" >&2
     exit 1

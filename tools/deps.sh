@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev liblmdb-dev libxxhash-dev
       libcmocka-dev libsodium-dev curl wrk clang sqlite3 clang-format cppcheck jq openssl
-      lmdb-utils tzdata)
+      lmdb-utils tzdata systemd man-db groff-base strace)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
