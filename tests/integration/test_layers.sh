@@ -16,7 +16,7 @@ pass "each library links whole with only the layers below it"
 # folder: the folders its files may include from, and the libraries' headers it may include.
 declare -A may=(
   [storage]="storage lmdb.h xxhash.h"
-  [attribution]="storage attribution xxhash.h"
+  [attribution]="storage attribution"
   [tracker]="storage attribution tracker microhttpd.h sodium.h"
 )
 bad=()
