@@ -435,9 +435,14 @@ static int rollups_rebuild(const cli_args *a)
     uint64_t rows = 0, diffs = 0;
     int rc = rollup_rebuild(s, check, &rows, &diffs);
     store_close(s);
-    if (check && rc == STORE_CORRUPT)
+    /* STORE_CORRUPT with no differing row: a raw record did not decode (the rebuild could
+     * not be made), which `jejak check` names. */
+    if (check && rc == STORE_CORRUPT && diffs)
         return cli_error("%llu of the live rollup rows differ from a rebuild from raw records",
                          (unsigned long long)diffs);
+    if (rc == STORE_CORRUPT)
+        return cli_error("cannot rebuild the rollups: a stored record does not decode (the store "
+                         "is damaged: run `jejak check` to see where)");
     if (rc)
         return cli_error("cannot rebuild the rollups: %s", store_strerror(rc));
     if (check)

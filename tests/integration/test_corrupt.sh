@@ -66,6 +66,8 @@ try() { # NAME OFFSET XOR
     [ "$rc" -le 128 ] || fail "$1: jejak $cmd died of signal $((rc - 128)): $(head -c 300 "$WORK/err")"
     if [ "$rc" -ne 0 ]; then
       [ -s "$WORK/err" ] || fail "$1: jejak $cmd exits $rc with no message"
+      ! grep -q " 0 of the live rollup rows differ" "$WORK/err" ||
+        fail "$1: jejak $cmd blames no rollup row: $(head -c 300 "$WORK/err")"
     fi
   done
   rm -rf "${WORK:?}/$1"
