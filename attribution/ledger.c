@@ -175,11 +175,21 @@ int ledger_attribute_why(store_txn *t, rec_conversion *c, const ledger_config *c
             return STORE_ERROR;
         j->n = j->seen = 0;
         rc = reg_each_visit(t, clicked.visitor, c->ts_ms - cfg->lookback_ms, c->ts_ms, collect, j);
+        /* A prefetch or in-app preview is stored as a bot (nobody may have seen it) and is
+         * in no visits entry; when the app shows the page it fetched, the tap never reaches
+         * us, and the sale names the prefetch: proof that a person used it. It joins the
+         * journey; prefetches no sale names still count nowhere. */
+        if (rc == STORE_OK && (clicked.flags & REC_CLICK_PREFETCH) &&
+            !(clicked.flags & REC_CLICK_SUSPICIOUS)) {
+            collect(&clicked, j);
+            j->touch[(j->seen - 1) % COLLECT_MAX].bot = false;
+        }
         if (rc == STORE_OK)
             n = journey_select(j->touch, j->n, c->ts_ms, cfg->lookback_ms);
         /* Without a journey the clicked click says why: its visitor's others had their turn. */
         bool in_window = clicked.ts_ms <= c->ts_ms && clicked.ts_ms >= c->ts_ms - cfg->lookback_ms;
-        bool bot = (clicked.flags & REC_CLICK_BOT) ||
+        bool prefetch = (clicked.flags & REC_CLICK_PREFETCH) != 0; /* a person's, above */
+        bool bot = ((clicked.flags & REC_CLICK_BOT) && !prefetch) ||
                    ((clicked.flags & REC_CLICK_SUSPICIOUS) && in_window);
         reason = bot ? LEDGER_REASON_BOT_CLICK : LEDGER_REASON_OUTSIDE_LOOKBACK;
     }

@@ -834,6 +834,38 @@ static void test_bots_get_nothing(void **state)
     assert_int_equal(x.revenue[MODEL_LINEAR], 9000 + 9000); /* B-2, and B-1 unattributed */
 }
 
+/* A prefetch (or an in-app preview) is stored as a bot: nobody may have seen it. When the
+ * app then shows the page it fetched, the tap never reaches jejak, and the sale names the
+ * prefetch's click id: that proves a person used it, so that click takes part in the journey
+ * (with the visitor's other clicks). A prefetch no sale names still gets nothing. */
+static const uint8_t VIS_P[16] = {0x9f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+static void test_prefetch_named_by_a_sale_is_credited(void **state)
+{
+    fixture *f = *state;
+    rec_click k[3] = {make_click(VIS_P, "budi-ig", f->conv_ts - 2 * DAY, false),
+                      make_click(VIS_P, "ayu-tt", f->conv_ts - 3 * HOUR, true),
+                      make_click(VIS_P, "budi-ig", f->conv_ts - 2 * HOUR, true)};
+    k[1].flags |= REC_CLICK_PREFETCH;
+    k[2].flags |= REC_CLICK_PREFETCH;
+    write_clicks(f, k, 3);
+    char text[ID_CLICK_TEXT + 1];
+    id_click_format(k[1].id, text);
+    rec_conversion in = make_conv(f, "P-1", text, NULL, 9000, "USD");
+    ledger_result res = record(f, &in);
+    assert_int_equal(res.outcome, LEDGER_RECORDED);
+    assert_int_equal(res.via, REC_VIA_CLICK);
+    assert_int_equal(res.reason, LEDGER_REASON_NONE);
+    rec_conversion c;
+    uint8_t id[16];
+    load(f, "P-1", &c, id);
+    const want_line ayu_all = {"ayu-tt", "ayu", MODEL_SHARE_ONE, 9000};
+    const want_line budi_all = {"budi-ig", "budi", MODEL_SHARE_ONE, 9000};
+    expect_credits(&c, MODEL_LAST_CLICK, &ayu_all, 1);   /* the named prefetch */
+    expect_credits(&c, MODEL_FIRST_CLICK, &budi_all, 1); /* the person's click; not k[2] */
+    rec_conversion_free(&c);
+}
+
 static void test_unknown_click_is_stored_unattributed(void **state)
 {
     fixture *f = *state;
@@ -1045,6 +1077,7 @@ int main(void)
         T(test_amount_mismatch),
         T(test_lookback),
         T(test_bots_get_nothing),
+        T(test_prefetch_named_by_a_sale_is_credited),
         T(test_unknown_click_is_stored_unattributed),
         T(test_unfilled_macro),
         T(test_coupon_without_click),
