@@ -56,7 +56,7 @@ int rollup_decode(const uint8_t *p, size_t len, rollup_row *r)
     if (rd.bad || r->nmoney > ROLLUP_MAX_MONEY)
         return -1;
     for (unsigned i = 0; i < r->nmoney; i++) {
-        rollup_money scratch, *m = r->money ? &r->money[i] : &scratch; /* NULL: only check */
+        rollup_money scratch = {0}, *m = r->money ? &r->money[i] : &scratch; /* NULL: check */
         m->model = rec_get_u8(&rd);
         rec_get_bytes(&rd, m->currency, 3);
         m->currency[3] = '\0';

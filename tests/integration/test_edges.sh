@@ -35,6 +35,9 @@ raw() {
   CODE=$(head -1 "$WORK/h" | sed -n 's|^HTTP/1\.[01] \([0-9][0-9][0-9]\).*|\1|p')
   CODE=${CODE:-000}
   ANSWERS=$(LC_ALL=C grep -ac '^HTTP/1\.[01] [0-9]' "$WORK/h" || true)
+  # Answers other than libmicrohttpd's own 400 (for a Content-Length list it refuses before
+  # jejak sees the request, it may write that 400 twice on one connection).
+  OTHERS=$(LC_ALL=C grep -a '^HTTP/1\.[01] [0-9]' "$WORK/h" | grep -acv ' 400 ' || true)
   if [ "$rc" = 124 ]; then CLOSED=0; else CLOSED=1; fi
 }
 body() { LC_ALL=C sed -n '/^\r$/,$p' "$WORK/h" | tail -n +2; }
@@ -158,7 +161,11 @@ for framing in 'Content-Length: 2\r\nContent-Length: 40' 'Content-Length: 40\r\n
   expect_eq "$CLOSED" 1 "$framing: the connection is closed after the answer"
   raw "${pbhead}${framing}\r\n\r\n$b$smuggled"
   expect_match "$CODE" '^(400|000)$' "$framing, a request smuggled after the body"
-  [ "$ANSWERS" -le 1 ] || fail "$framing: $ANSWERS answers on one connection (the smuggled request was answered)"
+  if [[ $framing == *", "* ]]; then # libmicrohttpd's refusal, perhaps twice: never a 302
+    [ "$OTHERS" -eq 0 ] || fail "$framing: the smuggled request was answered: $(head -c 300 "$WORK/h")"
+  else
+    [ "$ANSWERS" -le 1 ] || fail "$framing: $ANSWERS answers on one connection (the smuggled request was answered)"
+  fi
   expect_eq "$CLOSED" 1 "$framing, a request smuggled after the body: the connection is closed"
 done
 # One Content-Length given twice with the same value is one length: accepted.
