@@ -24,16 +24,16 @@
 
 #include "tracker/srv_int.h"
 
-#define PATH(p) p, sizeof(p) - 1
+#define PATH(p) .path = p, .len = sizeof(p) - 1
 
+/* Walked in order on each request's first call: the redirect, the hot path, comes first. */
 static const srv_route routes[] = {
-    /* path, len, prefix, methods, body_methods, handle, body, announced */
-    {PATH("/l/"), true, SRV_GET | SRV_HEAD, 0, route_click, NULL, NULL},
-    {PATH("/postback"), false, SRV_GET | SRV_POST, SRV_POST, route_postback, route_postback_body,
-     route_postback_announced},
-    {PATH("/api/v1/report"), false, SRV_GET, 0, route_report, NULL, NULL},
-    {PATH("/healthz"), false, SRV_GET | SRV_HEAD, 0, route_healthz, NULL, NULL},
-    {PATH("/metrics"), false, SRV_GET | SRV_HEAD, 0, route_metrics, NULL, NULL},
+    {PATH("/l/"), .prefix = true, .methods = SRV_GET | SRV_HEAD, .handle = route_click},
+    {PATH("/postback"), .methods = SRV_GET | SRV_POST, .body_methods = SRV_POST,
+     .handle = route_postback, .body = route_postback_body, .announced = route_postback_announced},
+    {PATH("/api/v1/report"), .methods = SRV_GET, .handle = route_report},
+    {PATH("/healthz"), .methods = SRV_GET | SRV_HEAD, .handle = route_healthz},
+    {PATH("/metrics"), .methods = SRV_GET | SRV_HEAD, .handle = route_metrics},
 };
 enum { NROUTES = sizeof(routes) / sizeof(routes[0]) };
 _Static_assert((int)NROUTES <= (int)SRV_ROUTES_MAX,
