@@ -51,7 +51,7 @@ void clicks_free(clicks *c);
  * decode: STORE_CORRUPT; or memory ran out), and the batch goes on. */
 int clicks_put(clicks *c, store_txn *t, rec_click *click, bool *decided);
 /* As clicks_put, for a click from a known source: a 64-bit keyed hash of the client's full
- * address and User-Agent, made by the daemon (tracker/server.c). The stored address is
+ * address and User-Agent, made by the daemon (tracker/route_click.c). The stored address is
  * anonymized and cannot tell the phones behind one carrier's NAT range apart; the source
  * can, and it is only counted in memory, never stored. 0 = unknown. */
 int clicks_put_from(clicks *c, store_txn *t, rec_click *click, uint64_t source, bool *decided);

@@ -1,9 +1,10 @@
 /*
  * server.h: the jejak daemon: libmicrohttpd on the front, the group-commit writer behind.
- * The only part of jejak that includes microhttpd.h.
+ * Its rooms (tracker/srv_int.h lists them) are the only part of jejak that includes
+ * microhttpd.h.
  *
  * Routes: GET|HEAD /l/{slug} (the redirect), GET|POST /postback (conversions from shops),
- * GET /healthz, GET /metrics (Prometheus).
+ * GET /api/v1/report, GET|HEAD /healthz, GET|HEAD /metrics (Prometheus).
  */
 #ifndef JEJAK_SERVER_H
 #define JEJAK_SERVER_H

@@ -1477,7 +1477,7 @@ static void test_json_fractional_conversions(void **state)
 
 /* ---- reports on several threads ----------------------------------------------------------- */
 
-/* The HTTP API runs reports on many threads at once (tracker/server.c). Two threads report
+/* The HTTP API runs reports on many threads at once (tracker/route_report.c). Two threads report
  * by day over two different months of a store with one click a day per link: every group
  * must be one day with that day's clicks, whatever the other thread does. */
 typedef struct {

@@ -11,7 +11,7 @@
  *
  * Everything goes through the same calls the daemon makes, so the store is what the
  * daemon would have written: clicks through clicks_put (unique flags, rollup
- * counts, visits queue) inside store_update, between the writer's hooks (tracker/server.c):
+ * counts, visits queue) inside store_update, between the writer's hooks (tracker/daemon.c):
  * clicks_begin first, clicks_flush_visits(force) at the end of each transaction (rollup
  * rows and visits index), clicks_committed after it;
  * conversions through ledger_record (journey from the visits index, credits under every
