@@ -29,6 +29,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib-daemon.sh
+source tools/lib-load.sh # the mixed load (CLICKERS, POSTERS: 2 each) and the stored ids
 JEJAK=${JEJAK:-build/jejak}
 CYCLES=${CYCLES:-6}
 JEJAK=$(cd "$(dirname "$JEJAK")" && pwd)/$(basename "$JEJAK")
@@ -36,7 +37,6 @@ dir=$(dirname "$JEJAK")
 LIB=${POWERCUT_LIB:-$([ -e "$dir/libjejak_powercut.so" ] && echo "$dir" || echo "$PWD/build")/libjejak_powercut.so}
 RESTORE=${POWERCUT_RESTORE:-$([ -x "$dir/jejak-powercut-restore" ] && echo "$dir" || echo "$PWD/build")/jejak-powercut-restore}
 BROWSER='Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36'
-ID_RE='jclid=[0-9A-HJKMNP-TV-Z]{26}'
 
 harness() { echo "powercut: $*" >&2; exit 2; }
 [[ $CYCLES =~ ^[1-9][0-9]*$ ]] || harness "CYCLES must be a positive integer"
@@ -48,7 +48,6 @@ for c in curl openssl; do command -v "$c" >/dev/null || harness "$c is not insta
 WORK=$(mktemp -d /tmp/jejak-powercut.XXXXXX)
 export JEJAK_DATA=$WORK/data
 SHADOW=$WORK/shadow
-LOAD_PIDS=()
 FAILS=()
 on_exit() {
   touch "$WORK/stop" 2>/dev/null
@@ -70,60 +69,6 @@ start_daemon() {
     "$JEJAK" serve --listen 127.0.0.1:0 --flood-limit 0 && return
   sed 's/^/  daemon: /' "$WORK/daemon.log" >&2
   return 1
-}
-
-sign() {
-  local t mac
-  t=$(date +%s)
-  mac=$(printf '%s' "$t.$1" | openssl dgst -sha256 -hmac "$secret" | awk '{print $NF}')
-  echo "t=$t,v1=$mac"
-}
-pb_send() { # BODY: prints the status (000: no answer)
-  curl -s -m 5 -o /dev/null -w '%{http_code}' -H "X-Jejak-Signature: $(sign "$1")" \
-    -H 'Content-Type: application/json' --data-binary "$1" "$BASE/postback" || true
-}
-pb_body() { # ORDER [CLICK_ID]
-  echo '{"shop":"tokoku","order_id":"'"$1"'"'"${2:+,\"click_id\":\"$2\"}"',"amount":"10.00","currency":"USD"}'
-}
-stored_ids() { jejak clicks export | sed -n 's/^{"click_id":"\([0-9A-Z]*\)".*/\1/p' | LC_ALL=C sort; }
-stored_orders() { jejak conversions export | LC_ALL=C grep -o '"order_id":"[^"]*"' | cut -d'"' -f4 | LC_ALL=C sort; }
-
-# load CYCLE: 2 click loops (10 clicks per curl) and 2 postback loops, until $WORK/stop.
-load() {
-  rm -f "$WORK/stop"
-  LOAD_PIDS=()
-  local urls=() i
-  for _ in $(seq 1 10); do urls+=("$BASE/l/ayu"); done
-  for i in 1 2; do
-    (
-      while [ ! -e "$WORK/stop" ]; do
-        curl -s -m 5 -A "$BROWSER" -o /dev/null -w '%{http_code} %{redirect_url}\n' "${urls[@]}" \
-          >> "$WORK/answers.$1.$i" 2>/dev/null || true
-      done
-    ) &
-    LOAD_PIDS+=($!)
-  done
-  for i in 1 2; do
-    (
-      n=0
-      while [ ! -e "$WORK/stop" ]; do
-        n=$((n + 1))
-        oid="C$1-P$i-$n"
-        cid=""
-        if ((n % 2)); then
-          cid=$(tail -n 3 "$WORK/answers.$1.1" 2>/dev/null | grep -oE "$ID_RE" | tail -1 | cut -c7- || true)
-        fi
-        body=$(pb_body "$oid" "$cid")
-        echo "$(pb_send "$body") $oid $body" >> "$WORK/pb.$1.$i"
-      done
-    ) &
-    LOAD_PIDS+=($!)
-  done
-}
-stop_load() {
-  touch "$WORK/stop"
-  for p in "${LOAD_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  LOAD_PIDS=()
 }
 
 jejak influencer add ayu --name Ayu --platform instagram >/dev/null || harness "cannot set up the store"

@@ -21,9 +21,10 @@ if [ -z "${JEJAK_FAULTS_NS:-}" ] && command -v unshare >/dev/null &&
   JEJAK_FAULTS_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
 fi
 source "$(dirname "$0")/lib.sh"
+# the mixed load (load, stop_load, pb_body, pb_send) and the stored ids
+source "$(dirname "$0")/../../tools/lib-load.sh"
 CYCLES=${CYCLES:-20}
 T_START=$SECONDS
-ID_RE='jclid=[0-9A-HJKMNP-TV-Z]{26}'
 
 FAILS=()
 bad() { echo "FAIL: $*" >&2; FAILS+=("$*"); } # returns 0: set -e goes on
@@ -36,13 +37,7 @@ section() {
   SECTION_FAILS=${#FAILS[@]}
 }
 
-LOAD_PIDS=()
 MNT=""
-stop_load() {
-  touch "$WORK/stop"
-  for pid in "${LOAD_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  LOAD_PIDS=()
-}
 on_exit() {
   set +e # a process already gone must not end the clean-up early
   touch "$WORK/stop" 2>/dev/null
@@ -55,23 +50,6 @@ trap on_exit EXIT
 trap 'exit 143' TERM INT
 
 metric() { curl -s -m 5 "$BASE/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
-# stored_ids: the click ids in the export, sorted; stored_orders: the order ids, byte exact.
-stored_ids() { jejak clicks export | sed -n 's/^{"click_id":"\([0-9A-Z]*\)".*/\1/p' | LC_ALL=C sort; }
-stored_orders() { jejak conversions export | LC_ALL=C grep -o '"order_id":"[^"]*"' | cut -d'"' -f4 | LC_ALL=C sort; }
-
-# pb_send BODY: a signed postback; prints the status (000: no answer).
-pb_send() {
-  curl -s -m 5 -o /dev/null -w '%{http_code}' -H "X-Jejak-Signature: $(sign "$1" "$secret")" \
-    -H 'Content-Type: application/json' --data-binary "$1" "$BASE/postback" || true
-}
-pb_body() { # ORDER [CLICK_ID]
-  if [ -n "${2:-}" ]; then
-    echo '{"shop":"tokoku","order_id":"'"$1"'","click_id":"'"$2"'","amount":"10.00","currency":"USD"}'
-  else
-    echo '{"shop":"tokoku","order_id":"'"$1"'","amount":"10.00","currency":"USD"}'
-  fi
-}
-
 jejak influencer add ayu --name Ayu --platform instagram >/dev/null
 jejak campaign add launch --name Launch >/dev/null
 jejak link add --influencer ayu --campaign launch --to https://shop.example/dress --slug ayu >/dev/null
@@ -79,44 +57,10 @@ secret=$(jejak shop add tokoku | sed -n 's/^secret=//p')
 [ -n "$secret" ] || fail "no shop secret"
 
 # ==== 1. kill -9 under mixed load ==========================================================
-# load TAG: click visitors (curl, 10 clicks a process, one connection) appending each
-# answer's "<status> <Location>" to answers.TAG.N, and postback senders appending
-# "<status> <order id> <body>" to pb.TAG.N. An order id is used once; odd ones carry the
-# click id of a click already answered (attributed), even ones none (unattributed).
+# load TAG (tools/lib-load.sh): 3 click loops and 2 signed-postback loops, their answers in
+# answers.TAG.N and pb.TAG.N.
 CLICKERS=3
 POSTERS=2
-load() {
-  rm -f "$WORK/stop"
-  LOAD_PIDS=()
-  local urls=() i
-  for _ in $(seq 1 10); do urls+=("$BASE/l/ayu"); done
-  for i in $(seq 1 "$CLICKERS"); do
-    (
-      while [ ! -e "$WORK/stop" ]; do
-        curl -s -m 5 -A "$BROWSER" -o /dev/null -w '%{http_code} %{redirect_url}\n' "${urls[@]}" \
-          >> "$WORK/answers.$1.$i" 2>/dev/null || true
-      done
-    ) &
-    LOAD_PIDS+=($!)
-  done
-  for i in $(seq 1 "$POSTERS"); do
-    (
-      n=0
-      while [ ! -e "$WORK/stop" ]; do
-        n=$((n + 1))
-        oid="C$1-P$i-$n"
-        cid=""
-        if ((n % 2)); then
-          cid=$(tail -n 3 "$WORK/answers.$1.1" 2>/dev/null | grep -oE "$ID_RE" | tail -1 | cut -c7- || true)
-        fi
-        body=$(pb_body "$oid" "$cid")
-        echo "$(pb_send "$body") $oid $body" >> "$WORK/pb.$1.$i"
-      done
-    ) &
-    LOAD_PIDS+=($!)
-  done
-}
-
 start_daemon --flood-limit 0
 total_kills=0
 retried=0
