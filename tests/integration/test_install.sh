@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installing like a Debian program: `cmake --install` into a scratch prefix puts exactly
 # bin/jejak, share/man/man1/jejak.1 and lib/systemd/system/jejak.service there; the man page
-# is the one the program's usage texts make today (dist/manpage.sh) and names every command
+# is the one the program's usage texts make today (tools/dist/manpage.sh) and names every command
 # and option of `jejak help` and of each `jejak COMMAND [SUB] --help`; `systemd-analyze verify`
 # accepts the unit, whose command line really starts the daemon, which stops cleanly on
 # SIGTERM. Then the program builds without cmocka: a configure with BUILD_TESTING=OFF and a
@@ -24,7 +24,7 @@ pass "cmake --install puts bin/jejak, the man page and the unit, nothing else"
 
 # --- the man page
 PAGE=$PREFIX/share/man/man1/jejak.1
-bash "$ROOT/dist/manpage.sh" "$JEJAK" "$WORK/fresh.1"
+bash "$ROOT/tools/dist/manpage.sh" "$JEJAK" "$WORK/fresh.1"
 cmp -s "$PAGE" "$WORK/fresh.1" ||
   fail "the installed man page is not what jejak's usage texts make now (rebuild the manpage target)"
 # What the page says, as text: roff escapes undone.

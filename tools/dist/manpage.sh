@@ -8,7 +8,7 @@
 # which does not know --help touches nothing. CMakeLists.txt runs it after building jejak;
 # tests/integration/test_install.sh checks every option of every usage text is in the page.
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: dist/manpage.sh JEJAK OUT" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: tools/dist/manpage.sh JEJAK OUT" >&2; exit 2; }
 jejak=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 out=$2
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/jejak-manpage.XXXXXX")
