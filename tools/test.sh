@@ -5,7 +5,8 @@
 # --tsan, under ThreadSanitizer (in build-tsan/): the tests that run threads, i.e. the
 # integration tests against the daemon (HTTP threads, the writer, the sweeper; the
 # kill -9 loop of test_faults 5 times instead of 20) and the unit tests that start threads
-# (test_store, test_report, test_writer); a race fails the test (halt_on_error, exit 66).
+# (test_store, test_report, test_writer); a race fails the test (halt_on_error, exit 66);
+# latency bounds are scaled by JEJAK_TIME_SCALE=10.
 # The single-threaded ones (the other unit tests, test_corrupt's 80 CLI runs) are left to
 # the other two runs: under TSan they only cost time. tools/tsan.supp holds the reports
 # that are a library's known false positives, each with its reason.
@@ -25,6 +26,7 @@ elif [ "${1:-}" = "--tsan" ]; then
   flags+=(-DJEJAK_TSAN=ON)
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tools/tsan.supp"
   export CYCLES=5
+  export JEJAK_TIME_SCALE=10 # latency bounds (test_rebuild) allow for TSan's slowdown
   select=(-R 'integration/|unit/test_(store|report|writer)$' -E 'integration/test_corrupt')
 elif [ -n "${1:-}" ]; then
   echo "usage: tools/test.sh [--sanitize | --tsan]" >&2
