@@ -264,7 +264,7 @@ enum MHD_Result srv_on_request(void *cls, struct MHD_Connection *conn, const cha
         return first_call(r, url);
     }
     if (r->state == REQ_COMMITTED) {
-        atomic_fetch_sub(&d->inflight, 1);
+        srv_settle(r);
         return r->answer(r);
     }
     if (r->refusal) {

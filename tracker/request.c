@@ -86,13 +86,26 @@ static void request_free(srv_request *r)
     }
 }
 
+/* The request handed to the writer is no longer in flight: answered, or its client gone. */
+void srv_settle(srv_request *r)
+{
+    if (r->inflight) {
+        r->inflight = false;
+        atomic_fetch_sub(&r->d->inflight, 1);
+    }
+}
+
 void srv_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
     (void)toe;
-    if (*con_cls)
+    /* A client that left while its request waited for the writer gets no answer: the
+     * handler is not called again, so the request settles here (or srv_stop waits on). */
+    if (*con_cls) {
+        srv_settle(*con_cls);
         request_free(*con_cls);
+    }
     *con_cls = NULL;
     srv_track_waiting(conn, true); /* kept alive: the next request's headers are awaited */
 }
@@ -275,6 +288,7 @@ enum MHD_Result srv_hand_to_writer(srv_request *r, int (*apply)(store_txn *, wri
     /* Counted before `stopping` is read; srv_stop sets it before it reads the count: one
      * of the two sees the other. */
     atomic_fetch_add(&d->inflight, 1);
+    r->inflight = true;
     if (!atomic_load(&d->stopping)) {
         MHD_suspend_connection(r->conn);
         writer_submit(d->w, &r->job);
@@ -286,6 +300,6 @@ enum MHD_Result srv_hand_to_writer(srv_request *r, int (*apply)(store_txn *, wri
     while (r->state != REQ_COMMITTED)
         pthread_cond_wait(&d->sync_done, &d->sync_lock);
     pthread_mutex_unlock(&d->sync_lock);
-    atomic_fetch_sub(&d->inflight, 1);
+    srv_settle(r);
     return r->answer(r);
 }

@@ -126,7 +126,8 @@ struct srv_request {
     uint64_t t0_us;
     bool decided;    /* the click's unique flag is settled */
     uint64_t source; /* keyed hash of the full address and User-Agent (route_click.c) */
-    bool sync; /* stopping: the handler waits for the commit, the connection is not suspended */
+    bool sync;     /* stopping: the handler waits for the commit, the connection is not suspended */
+    bool inflight; /* counted in srv.inflight: from the hand-off until answered or gone */
     const char *refusal, *refusal_field; /* a framing refusal to answer (static text) */
     unsigned refusal_status;
     char *body; /* postback body, at most PB_BODY_MAX bytes; owned */
@@ -161,6 +162,8 @@ struct srv_route {
 uint64_t srv_now_us(void);
 /* A request from this thread's pool; freed by srv_on_completed on the same thread. */
 srv_request *srv_request_new(void);
+/* Ends r's count in srv.inflight, once: when it is answered, or its client has gone. */
+void srv_settle(srv_request *r);
 void srv_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe);
 /* A response made for this request only; the caller destroys it after. */

@@ -71,6 +71,20 @@ if command -v wrk >/dev/null; then
     [ "$stored" -ge "$answered" ] || fail "wrk run $run: $stored clicks stored for $answered answered"
   done
   pass "SIGTERM under wrk (16 keep-alive connections): exit 0 in $WRK_RUNS of $WRK_RUNS runs, stored >= answered"
+
+  # Clients that go away while their click waits for the writer (wrk closes its 64
+  # connections mid-request when it stops): their requests end without an answer, and the
+  # stop that follows must not wait for them forever.
+  start_daemon --flood-limit 0
+  wrk -t2 -c64 -d1s -H "User-Agent: $BROWSER" -H 'Connection: close' "$BASE/l/ayu" > "$WORK/wrk.out" 2>&1
+  kill -TERM "$DAEMON_PID"
+  for _ in $(seq 1 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$DAEMON_PID" 2>/dev/null && fail "SIGTERM after clients left mid-request: still running 10 s later"
+  rc=0
+  wait "$DAEMON_PID" || rc=$?
+  DAEMON_PID=""
+  [ "$rc" = 0 ] || fail "SIGTERM after clients left mid-request: exit $rc"
+  pass "SIGTERM after 64 clients left mid-request: exit 0 at once"
 else
   echo "# wrk is not installed: the wrk runs are skipped"
 fi
