@@ -50,18 +50,18 @@ enum {
 
 /* Caps on a request, set once: its target (path and query), its query parameters, and its
  * header lines, answered 414, 414 and 431 (dispatch.c). libmicrohttpd keeps the request line,
- * the headers and one 64-byte record per header line, cookie and query parameter in one pool
- * per connection; past the pool it closes the connection with no answer at all, which its
- * 32 KiB default did at about 450 parameters (a 3.4 KB URL). 256 KiB holds the records of a
- * target at the cap in any ordinary shape (1,024 parameters of "name=value" within 8 KiB),
- * so such a request reaches the handler and gets its answer; only something past the caps
- * in both length and count (thousands of empty parameters) can still exhaust it. The pool
- * is mapped, and an idle connection touches only its first pages. */
+ * the headers and one record per header line, cookie and query parameter in one pool per
+ * connection; past the pool it closes the connection with no answer at all, which its
+ * 32 KiB default did at about 450 parameters (a 3.4 KB URL). It also clears the whole pool
+ * for every request, so the pool's size is paid on every redirect (256 KiB cost 40% of the
+ * redirect rate: tools/bench-redirect.sh). 48 KiB holds about 700 "name=value" records:
+ * every request within the parameter cap, and somewhat past it, reaches the handler and
+ * gets its answer; only more (a thousand parameters and up) can still exhaust it. */
 enum {
     SRV_TARGET_MAX = 8192,
-    SRV_PARAMS_MAX = 1024,
+    SRV_PARAMS_MAX = 512,
     SRV_HEADERS_MAX = 16384,
-    SRV_CONN_POOL_BYTES = 256 * 1024
+    SRV_CONN_POOL_BYTES = 48 * 1024
 };
 
 /* The answers that never change, built once (request.c). Each exists twice: [0] as is, [1]

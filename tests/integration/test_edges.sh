@@ -95,16 +95,18 @@ pass "--trust-proxy: the last entry of the last X-Forwarded-For line, whatever t
 params() { seq 1 "$1" | sed 's/^/p/; s/$/=v/' | paste -sd'&'; }
 raw "GET /l/ayu?$(params 450) HTTP/1.1\r\nHost: x\r\n$UA\r\nConnection: close\r\n\r\n"
 expect_eq "$CODE" 302 "450 query parameters (a 3 KB URL)"
-raw "GET /l/ayu?$(params 1024) HTTP/1.1\r\nHost: x\r\n$UA\r\nConnection: close\r\n\r\n"
-expect_eq "$CODE" 302 "1,024 query parameters (the cap)"
-raw "GET /l/ayu?$(params 1025) HTTP/1.1\r\nHost: x\r\n$UA\r\nConnection: close\r\n\r\n"
-expect_eq "$CODE" 414 "1,025 query parameters"
-expect_match "$(body)" '"error":"the query has more than 1024 parameters","field":"url"' "1,025 parameters: why"
+raw "GET /l/ayu?$(params 512) HTTP/1.1\r\nHost: x\r\n$UA\r\nConnection: close\r\n\r\n"
+expect_eq "$CODE" 302 "512 query parameters (the cap)"
+raw "GET /l/ayu?$(params 513) HTTP/1.1\r\nHost: x\r\n$UA\r\nConnection: close\r\n\r\n"
+expect_eq "$CODE" 414 "513 query parameters"
+expect_match "$(body)" '"error":"the query has more than 512 parameters","field":"url"' "513 parameters: why"
+raw "GET /l/ayu?$(params 640) HTTP/1.1\r\nHost: x\r\n$UA\r\nConnection: close\r\n\r\n"
+expect_eq "$CODE" 414 "640 query parameters (past the cap, still within the connection's pool)"
 raw "GET /l/ayu?x=$(head -c 9000 /dev/zero | tr '\0' a) HTTP/1.1\r\nHost: x\r\n$UA\r\nConnection: close\r\n\r\n"
 expect_eq "$CODE" 414 "a 9 KB request target"
 raw "GET /l/ayu HTTP/1.1\r\nHost: x\r\n$UA\r\nX-Big: $(head -c 17000 /dev/zero | tr '\0' a)\r\nConnection: close\r\n\r\n"
 expect_eq "$CODE" 431 "17 KB of headers"
-pass "450 and 1,024 query parameters redirected; past the caps 414 and 431 with a reason"
+pass "450 and 512 query parameters redirected; past the caps 414 and 431 with a reason"
 
 # ---- methods and bodies on /postback -----------------------------------------------------------
 for m in PUT PATCH DELETE; do
@@ -177,6 +179,6 @@ expect_eq "$CODE" 202 "the same Content-Length twice"
 raw "${pbhead}X-Jejak-Signature: $sig\r\nTransfer-Encoding: chunked\r\n\r\n$(printf '%x' ${#b})\r\n$b\r\n0\r\n\r\n"
 expect_eq "$CODE" 200 "a chunked postback"
 expect_eq "$CLOSED" 0 "a chunked postback: the connection stays open"
-expect_eq "$(jejak clicks export | wc -l)" 5 "no smuggled click was stored (2 forwarded-for clicks, 450 and 1,024 parameters, the absolute form)"
+expect_eq "$(jejak clicks export | wc -l)" 5 "no smuggled click was stored (2 forwarded-for clicks, 450 and 512 parameters, the absolute form)"
 stop_daemon
 pass "Transfer-Encoding other than chunked: 501; conflicting lengths, or a length with Transfer-Encoding: 400 and closed ($((SECONDS - T_START)) s)"
