@@ -53,7 +53,7 @@ enum {
  * the headers and one record per header line, cookie and query parameter in one pool per
  * connection; past the pool it closes the connection with no answer at all, which its
  * 32 KiB default did at about 450 parameters (a 3.4 KB URL). It also clears the whole pool
- * for every request, so the pool's size is paid on every redirect (256 KiB cost 40% of the
+ * for every request, so the pool's size is paid on every redirect (256 KiB cost a third of the
  * redirect rate: tools/bench-redirect.sh). 48 KiB holds about 700 "name=value" records:
  * every request within the parameter cap, and somewhat past it, reaches the handler and
  * gets its answer; only more (a thousand parameters and up) can still exhaust it. */
